@@ -1,0 +1,28 @@
+# Every dependency comes from a Debian 12 package (scripts/install-deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS url json)
+find_package(OpenSSL 3 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+
+# Asio's io_uring-free epoll reactor, no deprecated names, and Boost.System's header-only mode.
+add_library(tiercache_boost INTERFACE)
+target_link_libraries(tiercache_boost INTERFACE Boost::headers Boost::url Boost::json
+                                                 OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+target_compile_definitions(tiercache_boost INTERFACE BOOST_ASIO_NO_DEPRECATED
+                                                     BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+
+if(TIERCACHE_BUILD_TESTS OR TIERCACHE_BUILD_BENCH OR TIERCACHE_FUZZ)
+  # The RESP2 oracle in tests, benchmarks and fuzzing, never the parser. Through pkg-config:
+  # Debian's HiredisConfigVersion.cmake is broken.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET GLOBAL hiredis)
+  add_library(tiercache_hiredis INTERFACE)
+  target_link_libraries(tiercache_hiredis INTERFACE PkgConfig::hiredis)
+endif()
+if(TIERCACHE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(TIERCACHE_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,14 @@
+# TIERCACHE_SANITIZE=address,undefined or thread: applied to every target in the tree.
+if(TIERCACHE_SANITIZE)
+  set(_flags -fsanitize=${TIERCACHE_SANITIZE} -fno-omit-frame-pointer)
+  if(TIERCACHE_SANITIZE MATCHES "undefined")
+    list(APPEND _flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options(${_flags})
+  add_link_options(${_flags})
+endif()
+
+# Fuzz builds instrument the whole library for coverage; fuzz/ links the libFuzzer driver per target.
+if(TIERCACHE_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

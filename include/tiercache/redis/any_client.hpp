@@ -1,0 +1,69 @@
+#pragma once
+// AnyClient: the one interface of every Redis deployment tiercache talks to, a single server
+// (Client) or a Redis Cluster (ClusterClient), so the layers above never know which it is.
+// Use:  resp::Request req; req.push("GET", key);
+//       Result<resp::Reply> r = co_await redis.exec(std::move(req));   // coroutine
+//       redis.async_exec(std::move(req), [](error_code ec, resp::Reply r) {...});  // any token
+// Thread-safety: safe to call from any thread; completions run on the token's executor.
+
+#include "tiercache/base/result.hpp"
+#include "tiercache/redis/config.hpp"
+#include "tiercache/redis/link.hpp"
+#include "tiercache/resp/reply.hpp"
+#include "tiercache/resp/request.hpp"
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+
+namespace tiercache::redis {
+
+namespace asio = boost::asio;
+
+class AnyClient {
+ public:
+  using executor_type = asio::any_io_executor;
+  using ExecSignature = void(error_code, resp::Reply);
+  using ExecHandler = asio::any_completion_handler<ExecSignature>;
+
+  virtual ~AnyClient() = default;
+
+  // Sends a request and completes with its reply: for a request of one command, that command's
+  // reply; for several, a synthetic array of their replies in order (Reply::array_of).
+  // Completes with: (error_code, Reply). A Redis error reply is a Reply with is_error() and no
+  //   error_code; the error_code is a redis::Errc (timeout, lost link, ...) or operation_aborted.
+  // Cancellation: terminal. A request not yet written is dropped; one written has its reply
+  //   discarded when it arrives. The client stays usable.
+  // Lifetimes: the request is moved in; nothing the caller holds must outlive the call.
+  // Example: examples/hello_redis.cpp
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_exec(resp::Request request, CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, ExecSignature>(
+        [this](auto handler, resp::Request req) { do_exec(std::move(req), std::move(handler)); },
+        token, std::move(request));
+  }
+
+  // async_exec for coroutines, with the outcome as a value.
+  [[nodiscard]] asio::awaitable<Result<resp::Reply>> exec(resp::Request request);
+
+  virtual executor_type get_executor() = 0;
+
+  // Starts connecting in the background. Idempotent. Requests made earlier wait for the first
+  // connection, within their timeout.
+  virtual void start() = 0;
+  // Closes every link; requests in progress complete with Errc::stopped. Idempotent.
+  virtual void stop() = 0;
+
+  // Receives every push message of every link. Set before start().
+  virtual void set_push_handler(PushHandler handler) = 0;
+  // Hears every link go up or down. Set before start().
+  virtual void set_link_handler(LinkHandler handler) = 0;
+
+  virtual const Config& config() const noexcept = 0;
+
+ protected:
+  virtual void do_exec(resp::Request request, ExecHandler handler) = 0;
+};
+
+}  // namespace tiercache::redis

@@ -1,0 +1,79 @@
+#pragma once
+// Request: one or more Redis commands, encoded as RESP arrays of blob strings when pushed, so a
+// connection can append the bytes to its write buffer as they are. Arguments are binary-safe.
+// Use: Request req; req.push("SET", key, value, "PX", 5000); req.push("GET", key);
+// Thread-safety: not thread-safe; a plain value, cheap to move.
+
+#include <charconv>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace tiercache::resp {
+
+// How a connection must treat a request. Set by push() from the command names it recognizes;
+// a caller may set them too.
+struct RequestFlags {
+  // Commands whose answer arrives as push messages, not replies (SUBSCRIBE and friends under
+  // RESP3): the connection completes the caller once the request is written.
+  bool no_reply = false;
+  // Blocking commands (BLPOP, XREAD BLOCK, WAIT...) and connection-state commands (WATCH,
+  // CLIENT TRACKING...) that must not run on a shared pipeline. Client gives them a link of their own.
+  bool exclusive = false;
+  // Safe to send again after the link dropped before its reply arrived (reads). Default: no.
+  bool idempotent = false;
+};
+
+class Request {
+ public:
+  // Appends one command. Each argument is a string-like value or an integer; floating point
+  // values are written in the shortest form that reads back exactly.
+  template <class... Args>
+  Request& push(std::string_view command, const Args&... args) {
+    start_command(1 + sizeof...(Args), command);
+    (append_argument(args), ...);
+    return *this;
+  }
+  // Appends one command whose trailing arguments come from a range (MGET keys..., DEL keys...).
+  template <std::ranges::input_range Range>
+  Request& push_range(std::string_view command, std::string_view key_or_empty, const Range& args) {
+    const std::size_t count = static_cast<std::size_t>(std::ranges::distance(args));
+    start_command(1 + (key_or_empty.empty() ? 0 : 1) + count, command);
+    if (!key_or_empty.empty()) append_argument(key_or_empty);
+    for (const auto& arg : args) append_argument(arg);
+    return *this;
+  }
+
+  std::string_view payload() const noexcept { return payload_; }
+  std::size_t commands() const noexcept { return commands_; }
+  bool empty() const noexcept { return commands_ == 0; }
+  RequestFlags& flags() noexcept { return flags_; }
+  const RequestFlags& flags() const noexcept { return flags_; }
+  void clear() noexcept;
+  void reserve(std::size_t bytes) { payload_.reserve(bytes); }
+
+ private:
+  void start_command(std::size_t argc, std::string_view command);
+  void append_blob(std::string_view bytes);
+  void append_argument(std::string_view s) { append_blob(s); }
+  void append_argument(const std::string& s) { append_blob(s); }
+  void append_argument(const char* s) { append_blob(std::string_view(s)); }
+  template <std::integral T>
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+  void append_argument(T value) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    append_blob(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+  }
+  void append_argument(double value);
+
+  std::string payload_;
+  std::size_t commands_ = 0;
+  RequestFlags flags_;
+};
+
+}  // namespace tiercache::resp
