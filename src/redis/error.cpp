@@ -14,11 +14,13 @@ class Category final : public boost::system::error_category {
       case Errc::connect_timeout:
         return "Redis: no connection within connect_timeout (is the server up and reachable?)";
       case Errc::connect_failed:
-        return "Redis: connection refused or the host is unreachable (check host, port and firewall)";
+        return "Redis: connection refused or the host is unreachable (check host, port and "
+               "firewall)";
       case Errc::reply_timeout:
         return "Redis: no reply within the request timeout (server slow, paused or overloaded)";
       case Errc::connection_lost:
-        return "Redis: the connection dropped after the request was sent; it may or may not have run";
+        return "Redis: the connection dropped after the request was sent; it may or may not have "
+               "run";
       case Errc::not_connected:
         return "Redis: the server is unreachable right now and the client is reconnecting";
       case Errc::protocol_error:

@@ -14,16 +14,16 @@ enum class Errc {
   connect_failed,       // the server refused or could not be reached (see the log for the cause)
   reply_timeout,        // no reply within the request timeout; the link stays up
   connection_lost,      // the link dropped after the request was sent; it may or may not have run
-  not_connected,        // the server is unreachable right now (reconnecting); the request was not sent
-  protocol_error,       // the server sent bytes that are not valid RESP; the link was rebuilt
-  auth_failed,          // AUTH rejected: wrong password or unknown user
-  permission_denied,    // the ACL user may not run this command or touch this key (NOPERM)
-  tls_failed,           // TLS handshake failed: untrusted or mismatched certificate, or no TLS there
-  handshake_failed,     // HELLO, SELECT or CLIENT SETNAME answered with an error
-  invalid_url,          // the Redis URL or environment does not describe a server (see the message)
-  stopped,              // the client was stopped or destroyed before the request completed
-  queue_full,           // more requests waiting than Config::max_pending allows
-  script_error,         // a Lua script raised an error (the reply carries Redis's text)
+  not_connected,   // the server is unreachable right now (reconnecting); the request was not sent
+  protocol_error,  // the server sent bytes that are not valid RESP; the link was rebuilt
+  auth_failed,     // AUTH rejected: wrong password or unknown user
+  permission_denied,  // the ACL user may not run this command or touch this key (NOPERM)
+  tls_failed,         // TLS handshake failed: untrusted or mismatched certificate, or no TLS there
+  handshake_failed,   // HELLO, SELECT or CLIENT SETNAME answered with an error
+  invalid_url,        // the Redis URL or environment does not describe a server (see the message)
+  stopped,            // the client was stopped or destroyed before the request completed
+  queue_full,         // more requests waiting than Config::max_pending allows
+  script_error,       // a Lua script raised an error (the reply carries Redis's text)
 };
 
 const boost::system::error_category& category() noexcept;
