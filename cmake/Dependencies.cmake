@@ -5,6 +5,13 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 
+# Codecs and hashing for cache entries and keys (cache/). pkg-config: Debian ships no CMake files.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(zstd REQUIRED IMPORTED_TARGET GLOBAL libzstd)
+pkg_check_modules(lz4 REQUIRED IMPORTED_TARGET GLOBAL liblz4)
+pkg_check_modules(xxhash REQUIRED IMPORTED_TARGET GLOBAL libxxhash)
+find_package(tomlplusplus REQUIRED)
+
 # Asio's io_uring-free epoll reactor, no deprecated names, and Boost.System's header-only mode.
 add_library(tiercache_boost INTERFACE)
 target_link_libraries(tiercache_boost INTERFACE Boost::headers Boost::url Boost::json
@@ -15,7 +22,6 @@ target_compile_definitions(tiercache_boost INTERFACE BOOST_ASIO_NO_DEPRECATED
 if(TIERCACHE_BUILD_TESTS OR TIERCACHE_BUILD_BENCH OR TIERCACHE_FUZZ)
   # The RESP2 oracle in tests, benchmarks and fuzzing, never the parser. Through pkg-config:
   # Debian's HiredisConfigVersion.cmake is broken.
-  find_package(PkgConfig REQUIRED)
   pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET GLOBAL hiredis)
   add_library(tiercache_hiredis INTERFACE)
   target_link_libraries(tiercache_hiredis INTERFACE PkgConfig::hiredis)
