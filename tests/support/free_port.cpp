@@ -1,11 +1,11 @@
+#include "tests/support/redis_server.hpp"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <stdexcept>
-
-#include "tests/support/redis_server.hpp"
 
 namespace tiercache::test {
 
