@@ -15,14 +15,19 @@
 
 namespace tiercache::resp {
 
-// How a connection must treat a request. Set by push() from the command names it recognizes;
-// a caller may set them too.
+// How a connection must treat a request. Set by push() from the command names it recognizes
+// (a small table in request.cpp, matched case-insensitively); a caller may set them too, after
+// the last push(). Over several commands: no_reply and idempotent hold when they hold for every
+// command, exclusive when it holds for any.
 struct RequestFlags {
-  // Commands whose answer arrives as push messages, not replies (SUBSCRIBE and friends under
-  // RESP3): the connection completes the caller once the request is written.
+  // Commands whose answer arrives as push messages, not replies (SUBSCRIBE, PSUBSCRIBE,
+  // SSUBSCRIBE and their UNSUBSCRIBEs under RESP3): the connection completes the caller once the
+  // request is written. See Request::expected_replies() for a request that mixes them with others.
   bool no_reply = false;
-  // Blocking commands (BLPOP, XREAD BLOCK, WAIT...) and connection-state commands (WATCH,
-  // CLIENT TRACKING...) that must not run on a shared pipeline. Client gives them a link of their own.
+  // Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN, BZPOPMAX, BLMPOP, BZMPOP, WAIT,
+  // WAITAOF, MONITOR, XREAD/XREADGROUP with a BLOCK argument) and connection-state commands
+  // (WATCH, UNWATCH) that must not run on a shared pipeline. Client gives them a link of their
+  // own. Others (CLIENT TRACKING, ...) are the caller's to flag.
   bool exclusive = false;
   // Safe to send again after the link dropped before its reply arrived (reads). Default: no.
   bool idempotent = false;
@@ -50,6 +55,8 @@ class Request {
 
   std::string_view payload() const noexcept { return payload_; }
   std::size_t commands() const noexcept { return commands_; }
+  // Replies the server sends for this request: commands() minus the no_reply ones.
+  std::size_t expected_replies() const noexcept { return replies_; }
   bool empty() const noexcept { return commands_ == 0; }
   RequestFlags& flags() noexcept { return flags_; }
   const RequestFlags& flags() const noexcept { return flags_; }
@@ -58,13 +65,18 @@ class Request {
 
  private:
   void start_command(std::size_t argc, std::string_view command);
-  void append_blob(std::string_view bytes);
+  void append_blob(std::string_view bytes) {
+    if (watch_block_) [[unlikely]]
+      check_block(bytes);
+    append_bytes(bytes);
+  }
+  void append_bytes(std::string_view bytes);
+  void check_block(std::string_view argument);
   void append_argument(std::string_view s) { append_blob(s); }
   void append_argument(const std::string& s) { append_blob(s); }
   void append_argument(const char* s) { append_blob(std::string_view(s)); }
   template <std::integral T>
-    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-  void append_argument(T value) {
+  requires(!std::same_as<T, bool> && !std::same_as<T, char>) void append_argument(T value) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
     append_blob(std::string_view(buf, static_cast<std::size_t>(end - buf)));
@@ -73,7 +85,9 @@ class Request {
 
   std::string payload_;
   std::size_t commands_ = 0;
+  std::size_t replies_ = 0;
   RequestFlags flags_;
+  bool watch_block_ = false;  // the current command is XREAD/XREADGROUP: BLOCK makes it exclusive
 };
 
 }  // namespace tiercache::resp
