@@ -5,8 +5,6 @@
 namespace tiercache::resp {
 namespace {
 
-// boost::system::error_category has a protected non-virtual destructor by design (categories are
-// never deleted through a base pointer), which -Wnon-virtual-dtor flags in every subclass.
 class Category final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "tiercache.resp"; }
