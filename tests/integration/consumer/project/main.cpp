@@ -1,10 +1,9 @@
 // A user's program: found tiercache with find_package, links tiercache::tiercache, and uses it.
+#include <cstdio>
+#include <string_view>
 #include <tiercache/redis/url.hpp>
 #include <tiercache/resp/reader.hpp>
 #include <tiercache/resp/request.hpp>
-
-#include <cstdio>
-#include <string_view>
 
 int main() {
   tiercache::resp::Request request;
