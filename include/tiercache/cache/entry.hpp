@@ -15,6 +15,11 @@ namespace tiercache::cache {
 // Who leaves L1 first when it is full: low before normal before high.
 enum class Priority : std::uint8_t { low = 0, normal = 1, high = 2 };
 
+// How the payload's bytes are to be read by typed helpers; the cache itself stores bytes. The value
+// is part of the L2 header (docs/entry-format.md): ids are stable, and a reader passes an id it
+// does not know through unchanged.
+enum class Codec : std::uint8_t { raw = 0, json = 1, msgpack = 2 };
+
 struct Entry {
   using time_point = std::chrono::system_clock::time_point;
 
@@ -30,6 +35,10 @@ struct Entry {
   std::vector<std::string> tags;
   std::vector<std::string> dependencies;
   Priority priority = Priority::normal;
+  // What the payload's bytes are (set by typed helpers; raw otherwise).
+  Codec codec = Codec::raw;
+
+  friend bool operator==(const Entry&, const Entry&) = default;
 
   bool is_fresh(time_point now) const noexcept { return now < fresh_until; }
   bool is_expired(time_point now) const noexcept { return now >= stale_until; }
