@@ -21,7 +21,8 @@ struct TlsConfig {
   std::string key_file;
   // Server name for SNI and certificate verification. Default: the host.
   std::string server_name;
-  // Verify the server's certificate and name. Default: on. Turning it off invites a man in the middle.
+  // Verify the server's certificate and name. Default: on. Turning it off invites a man in the
+  // middle.
   bool verify_peer = true;
 };
 

@@ -14,13 +14,13 @@
 namespace tiercache::redis {
 
 struct ConnectionStats {
-  std::uint64_t requests = 0;      // completed requests, with or without an error
-  std::uint64_t writes = 0;        // socket writes; requests / writes is the pipelining factor
-  std::uint64_t reconnects = 0;    // connections made after the first
-  std::uint64_t timeouts = 0;      // requests that ended with reply_timeout
-  std::size_t pending = 0;         // requests waiting or in flight now
+  std::uint64_t requests = 0;    // completed requests, with or without an error
+  std::uint64_t writes = 0;      // socket writes; requests / writes is the pipelining factor
+  std::uint64_t reconnects = 0;  // connections made after the first
+  std::uint64_t timeouts = 0;    // requests that ended with reply_timeout
+  std::size_t pending = 0;       // requests waiting or in flight now
   bool connected = false;
-  int protocol = 0;                // 3 or 2 while connected
+  int protocol = 0;  // 3 or 2 while connected
 };
 
 class Connection final : public AnyClient {

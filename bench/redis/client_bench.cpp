@@ -1,0 +1,264 @@
+// client_bench: GET and SET (100-byte and 10 KB values) through redis::Client at 1, 16, 64 and
+// 256 concurrent callers, and in the same run redis-benchmark against the same private
+// redis-server with the same number of requests in flight (256 = -c 16 -P 16). Prints ops/s,
+// p50, p99, their ratio, and our CPU time per operation (getrusage around our run).
+// Run: build/rel/bench/client_bench [requests-per-case [links]]   (see bench/README.md)
+
+#include "tiercache/redis/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace redis = tiercache::redis;
+namespace resp = tiercache::resp;
+using Clock = std::chrono::steady_clock;
+
+struct Figures {
+  double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us_per_op = 0;
+  std::size_t errors = 0;
+};
+
+// A private redis-server, started and ended by pid.
+class Server {
+ public:
+  Server() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::close(fd);
+    const std::string port = std::to_string(port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500; ++i) {
+      if (redisContext* c = redisConnect("127.0.0.1", port_); c != nullptr) {
+        auto* reply = static_cast<redisReply*>(c->err == 0 ? redisCommand(c, "PING") : nullptr);
+        const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+        if (reply != nullptr) freeReplyObject(reply);
+        redisFree(c);
+        if (ok) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::fprintf(stderr, "redis-server did not start on port %u\n", port_);
+    std::exit(1);
+  }
+  ~Server() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+struct Run {
+  redis::Client* client;
+  bool set;
+  const std::string* value;
+  std::size_t remaining_callers;
+  std::size_t errors = 0;
+  std::promise<void> done;
+};
+
+asio::awaitable<void> caller(Run& run, std::size_t n, std::vector<double>& latencies) {
+  for (std::size_t i = 0; i < n; ++i) {
+    resp::Request req;
+    if (run.set) {
+      req.push("SET", "bench:key", *run.value);
+    } else {
+      req.push("GET", "bench:key");
+    }
+    const auto t0 = Clock::now();
+    auto reply = co_await run.client->exec(std::move(req));
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!reply || reply->is_error()) ++run.errors;
+  }
+  if (--run.remaining_callers == 0) run.done.set_value();
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+Figures run_ours(asio::io_context& io, redis::Client& client, bool set, const std::string& value,
+                 std::size_t callers, std::size_t total) {
+  const std::size_t per = total / callers;
+  std::vector<std::vector<double>> latencies(callers);
+  for (auto& l : latencies) l.reserve(per);
+  Run run{&client, set, &value, callers};
+  auto finished = run.done.get_future();
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < callers; ++i) {
+    asio::co_spawn(io, caller(run, per, latencies[i]), asio::detached);
+  }
+  finished.wait();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  Figures f;
+  f.ops = static_cast<double>(all.size()) / wall;
+  f.p50_ms = percentile(all, 0.50);
+  f.p99_ms = percentile(all, 0.99);
+  f.cpu_us_per_op = cpu * 1e6 / static_cast<double>(all.size());
+  f.errors = run.errors;
+  return f;
+}
+
+Figures run_baseline(std::uint16_t port, bool set, std::size_t size, std::size_t in_flight,
+                     std::size_t total) {
+  const std::size_t clients = in_flight > 64 ? 16 : in_flight;
+  const std::size_t pipeline = in_flight / clients;
+  std::ostringstream cmd;
+  cmd << "redis-benchmark -h 127.0.0.1 -p " << port << " -t " << (set ? "set" : "get") << " -d "
+      << size << " -n " << total << " -c " << clients;
+  if (pipeline > 1) cmd << " -P " << pipeline;
+  cmd << " --csv 2>/dev/null";
+  Figures f;
+  FILE* pipe = ::popen(cmd.str().c_str(), "r");
+  if (pipe == nullptr) return f;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string s(line);
+    if (s.rfind(set ? "\"SET\"" : "\"GET\"", 0) != 0) continue;
+    std::vector<double> fields;
+    std::stringstream in(s);
+    std::string field;
+    while (std::getline(in, field, ',')) {
+      field.erase(std::remove(field.begin(), field.end(), '"'), field.end());
+      fields.push_back(std::atof(field.c_str()));
+    }
+    // test, rps, avg, min, p50, p95, p99, max
+    if (fields.size() >= 7) {
+      f.ops = fields[1];
+      f.p50_ms = fields[4];
+      f.p99_ms = fields[6];
+    }
+  }
+  ::pclose(pipe);
+  return f;
+}
+
+void print_machine() {
+  std::string model = "unknown";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  std::printf("machine: %u cpus, %s\n", std::thread::hardware_concurrency(), model.c_str());
+  FILE* v = ::popen("redis-server --version", "r");
+  char buf[256] = {};
+  if (v != nullptr && std::fgets(buf, sizeof buf, v) != nullptr) std::printf("server:  %s", buf);
+  if (v != nullptr) ::pclose(v);
+#if !defined(NDEBUG) || !defined(__OPTIMIZE__)
+  std::printf(
+      "WARNING: not a Release build (asserts on or no optimisation): figures are not "
+      "representative\n");
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  std::printf("WARNING: built with a sanitizer\n");
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t requests = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
+  const std::size_t links = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1;
+  print_machine();
+  std::printf("client:  %zu pipelined link(s), %zu requests per case\n", links, requests);
+  Server server;
+  asio::io_context io(1);
+  auto guard = asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+
+  redis::Config cfg;
+  cfg.port = server.port();
+  cfg.request_timeout = std::chrono::seconds(30);
+  cfg.link_timeout = std::chrono::seconds(60);
+  cfg.connections = links;
+  redis::Client client(io.get_executor(), cfg);
+  client.start();
+
+  std::printf("\n%-4s %6s %5s | %11s %8s %8s | %11s %8s %8s | %6s %6s | %8s\n", "op", "size",
+              "infl", "ours ops/s", "p50 ms", "p99 ms", "r-b ops/s", "p50 ms", "p99 ms", "ratio",
+              "p50x", "cpu us/op");
+  for (std::size_t size : {std::size_t{100}, std::size_t{10240}}) {
+    const std::string value(size, 'v');
+    for (bool set : {true, false}) {
+      for (std::size_t in_flight : {1, 16, 64, 256}) {
+        const std::size_t n = in_flight == 1 ? requests / 5 : requests;
+        Figures ours = run_ours(io, client, set, value, in_flight, n);
+        Figures base = run_baseline(server.port(), set, size, in_flight, n);
+        std::printf(
+            "%-4s %6zu %5zu | %11.0f %8.3f %8.3f | %11.0f %8.3f %8.3f | %6.2f %6.2f | %8.2f%s\n",
+            set ? "SET" : "GET", size, in_flight, ours.ops, ours.p50_ms, ours.p99_ms, base.ops,
+            base.p50_ms, base.p99_ms, base.ops > 0 ? ours.ops / base.ops : 0,
+            base.p50_ms > 0 ? ours.p50_ms / base.p50_ms : 0, ours.cpu_us_per_op,
+            ours.errors > 0 ? "  (errors!)" : "");
+        std::fflush(stdout);
+      }
+    }
+  }
+  std::printf("\nratio = ours/redis-benchmark throughput; p50x = ours/redis-benchmark p50.\n");
+  client.stop();
+  guard.reset();
+  io.stop();
+  io_thread.join();
+  return 0;
+}

@@ -1,0 +1,113 @@
+#pragma once
+// Connection::Impl: the Asio shell around a Multiplexer. One strand; four coroutines share it:
+// run (connect, handshake, session, reconnect with backoff), the reader and writer of the
+// current session, and the watchdog (request deadlines and link timeout, one timer per link).
+// Shared by Connection and its coroutines (shared_ptr), so a coroutine never outlives it.
+
+#include "tiercache/redis/connection.hpp"
+#include "tiercache/resp/reader.hpp"
+
+#include "redis/handshake.hpp"
+#include "redis/multiplexer.hpp"
+
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <random>
+#include <vector>
+
+namespace tiercache::redis {
+
+class Connection::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  using Strand = asio::strand<asio::any_io_executor>;
+  using Clock = std::chrono::steady_clock;
+  using Handler = AnyClient::ExecHandler;
+
+  Impl(asio::any_io_executor executor, Config config, std::size_t index);
+
+  // Any thread.
+  void exec(resp::Request request, Handler handler);
+  void start();
+  void stop();
+  void close() noexcept { closed_.store(true); }  // the owner is gone: call no handler again
+  ConnectionStats stats() const;
+
+  Strand strand_;
+  const Config config_;
+  const std::size_t index_;
+  PushHandler push_handler_;  // set before start(), read on the strand
+  LinkHandler link_handler_;
+
+ private:
+  enum class Phase { idle, connecting, connected, backing_off, stopped };
+
+  // On the strand.
+  void add(resp::Request request, Handler handler);
+  void cancel(detail::Multiplexer::Id id, asio::cancellation_type type);
+  void fail_now(Handler handler, error_code ec);
+  void deliver();
+  void do_stop();
+  void close_transport() noexcept;
+  void notify(LinkEvent::Kind kind, error_code ec);
+  void wake_writer();
+  void wake_watchdog(Clock::time_point deadline);
+  Clock::duration backoff(unsigned failures);
+
+  asio::awaitable<void> run(std::shared_ptr<Impl> self);
+  asio::awaitable<void> watchdog(std::shared_ptr<Impl> self);
+  asio::awaitable<error_code> connect();
+  asio::awaitable<error_code> connect_tcp();
+  asio::awaitable<error_code> run_session();
+  template <class Stream>
+  asio::awaitable<error_code> handshake(Stream& stream);
+  template <class Stream>
+  asio::awaitable<error_code> handshake_round(Stream& stream, detail::HandshakePlan& plan,
+                                              detail::HandshakeOutcome& outcome);
+  template <class Stream>
+  asio::awaitable<error_code> session(Stream& stream);
+  template <class Stream>
+  asio::awaitable<error_code> read_loop(Stream& stream);
+  template <class Stream>
+  asio::awaitable<error_code> write_loop(Stream& stream);
+
+  struct CancelHandler;
+
+  detail::Multiplexer mux_;
+  resp::Reader reader_;
+  Phase phase_ = Phase::idle;
+  bool spawned_ = false;
+  bool writer_idle_ = false;
+  bool delivering_ = false;
+  bool connect_timed_out_ = false;
+  error_code teardown_;  // why the watchdog closed the link
+  std::uint64_t generation_ = 0;
+  int link_protocol_ = 0;
+  Clock::time_point watchdog_at_ = Clock::time_point::max();
+  std::vector<detail::Multiplexer::Completion> delivering_now_;
+  std::minstd_rand rng_;
+
+  asio::steady_timer wake_timer_;      // the writer's doorbell
+  asio::steady_timer deadline_timer_;  // the watchdog's
+  asio::steady_timer connect_timer_;   // connect_timeout
+  asio::steady_timer retry_timer_;     // backoff
+  asio::ip::tcp::resolver resolver_;
+  std::unique_ptr<asio::ssl::context> ssl_;
+  std::optional<asio::ip::tcp::socket> tcp_;
+  std::optional<asio::local::stream_protocol::socket> unix_;
+  std::optional<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+
+  std::atomic<bool> closed_{false};
+  std::atomic<std::uint64_t> requests_{0}, writes_{0}, reconnects_{0}, timeouts_{0};
+  std::atomic<std::size_t> pending_{0};
+  std::atomic<int> protocol_{0};
+};
+
+}  // namespace tiercache::redis
