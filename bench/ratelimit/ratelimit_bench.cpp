@@ -1,0 +1,303 @@
+// ratelimit_bench: Limiter::allow decisions per second at 64 concurrent callers over 100 keys,
+// for each algorithm, and in the same run raw EVALSHA round trips of a trivial script (same
+// client, same callers, same key spread) as the baseline: ratio = decisions/s / EVALSHA/s
+// (target >= 0.8, issue #6). Two limits: seed 004's 120 per minute (after the first minute's
+// quota nearly every decision is a refusal) and 1,000,000 per minute (every decision admits and
+// writes). Prints p50/p99 and our CPU time per decision (getrusage; the server is another process).
+// Run: build/rel/bench/ratelimit_bench [decisions-per-case]   (see bench/README.md)
+
+#include "tiercache/ratelimit/limiter.hpp"
+#include "tiercache/redis/client.hpp"
+#include "tiercache/redis/script.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace redis = tiercache::redis;
+namespace ratelimit = tiercache::ratelimit;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kCallers = 64;
+constexpr std::size_t kKeys = 100;
+
+// A private redis-server, started and ended by pid (as bench/redis/client_bench.cpp).
+class Server {
+ public:
+  Server() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::close(fd);
+    const std::string port = std::to_string(port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500; ++i) {
+      if (redisContext* c = redisConnect("127.0.0.1", port_); c != nullptr) {
+        auto* reply = static_cast<redisReply*>(c->err == 0 ? redisCommand(c, "PING") : nullptr);
+        const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+        if (reply != nullptr) freeReplyObject(reply);
+        redisFree(c);
+        if (ok) return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    std::fprintf(stderr, "redis-server did not start on port %u\n", port_);
+    std::exit(1);
+  }
+  ~Server() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+struct Figures {
+  double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us = 0, admitted = 0, server_us = 0;
+  std::size_t errors = 0;
+};
+
+// One operation of a case: returns 1 admitted, 0 refused, -1 failed.
+using Operation = std::function<asio::awaitable<int>(const std::string& key)>;
+
+struct Run {
+  std::atomic<std::size_t> remaining{kCallers};
+  std::atomic<std::size_t> errors{0}, admitted{0};
+  std::promise<void> done;
+};
+
+asio::awaitable<void> caller(const Operation& op, std::size_t id, std::size_t n,
+                             const std::vector<std::string>& keys, std::vector<double>& latencies,
+                             Run& run) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    const int outcome = co_await op(keys[(id * 7 + i) % keys.size()]);
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (outcome < 0) ++run.errors;
+    if (outcome > 0) ++run.admitted;
+  }
+  if (--run.remaining == 0) run.done.set_value();
+}
+
+// Redis's own time per EVALSHA (INFO commandstats), since `since` was called.
+class ServerCost {
+ public:
+  explicit ServerCost(std::uint16_t port) : context_(redisConnect("127.0.0.1", port)) {}
+  ~ServerCost() { redisFree(context_); }
+  void reset() { freeReplyObject(redisCommand(context_, "CONFIG RESETSTAT")); }
+  double evalsha_us_per_call() {
+    auto* reply = static_cast<redisReply*>(redisCommand(context_, "INFO commandstats"));
+    double us = 0;
+    if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+      const std::string text(reply->str, reply->len);
+      const auto at = text.find("cmdstat_evalsha:");
+      const auto field = text.find("usec_per_call=", at);
+      if (at != std::string::npos && field != std::string::npos) {
+        us = std::atof(text.c_str() + field + 14);
+      }
+    }
+    if (reply != nullptr) freeReplyObject(reply);
+    return us;
+  }
+
+ private:
+  redisContext* context_;
+};
+
+ServerCost* server_cost = nullptr;
+
+Figures measure(asio::io_context& io, const Operation& op, std::size_t total) {
+  if (server_cost != nullptr) server_cost->reset();
+  const std::size_t per = total / kCallers;
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < kKeys; ++i) keys.push_back("bench:" + std::to_string(i));
+  std::vector<std::vector<double>> latencies(kCallers);
+  for (auto& l : latencies) l.reserve(per);
+  Run run;
+  auto finished = run.done.get_future();
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < kCallers; ++i) {
+    asio::co_spawn(io, caller(op, i, per, keys, latencies[i], run), asio::detached);
+  }
+  finished.wait();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  Figures f;
+  const auto n = static_cast<double>(all.size());
+  f.ops = n / wall;
+  f.p50_ms = percentile(all, 0.50);
+  f.p99_ms = percentile(all, 0.99);
+  f.cpu_us = cpu * 1e6 / n;
+  f.errors = run.errors;
+  f.admitted = static_cast<double>(run.admitted.load()) / n;
+  if (server_cost != nullptr) f.server_us = server_cost->evalsha_us_per_call();
+  return f;
+}
+
+void print_machine() {
+  std::string model = "unknown";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  std::printf("machine: %u cpus, %s\n", std::thread::hardware_concurrency(), model.c_str());
+  FILE* v = ::popen("redis-server --version", "r");
+  char buf[256] = {};
+  if (v != nullptr && std::fgets(buf, sizeof buf, v) != nullptr) std::printf("server:  %s", buf);
+  if (v != nullptr) ::pclose(v);
+#if !defined(NDEBUG) || !defined(__OPTIMIZE__)
+  std::printf(
+      "WARNING: not a Release build (asserts on or no optimisation): figures are not "
+      "representative\n");
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  std::printf("WARNING: built with a sanitizer\n");
+#endif
+}
+
+// Raw EVALSHA of a trivial script, with the same key and argument count as a decision.
+asio::awaitable<int> raw_evalsha(redis::Client& client, const redis::Script& script,
+                                 const std::string& key) {
+  // Vectors built first: GCC 12 rejects a braced list as a coroutine call's argument.
+  std::vector<std::string> keys(1, key);
+  std::vector<std::string> args{"120", "60000000", "1", "0"};
+  auto reply = co_await script.exec(client, std::move(keys), std::move(args));
+  co_return reply && !reply->is_error() ? 1 : -1;
+}
+
+asio::awaitable<int> decide(ratelimit::Limiter& limiter, const std::string& key) {
+  auto d = co_await limiter.allow(key);
+  if (!d || d->degraded()) {
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) {
+      std::fprintf(
+          stderr, "first failure: %s\n",
+          d ? std::string(ratelimit::to_string(d->source)).c_str() : d.error().message().c_str());
+    }
+    co_return -1;
+  }
+  co_return d->allowed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t total = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
+  print_machine();
+  std::printf("client:  1 pipelined link, %zu callers over %zu keys, %zu decisions per case\n",
+              kCallers, kKeys, total);
+  spdlog::set_level(spdlog::level::warn);
+  Server server;
+  asio::io_context io(1);
+  auto guard = asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+
+  redis::Config cfg;
+  cfg.port = server.port();
+  cfg.request_timeout = 30s;
+  cfg.link_timeout = 60s;
+  auto client = std::make_shared<redis::Client>(io.get_executor(), cfg);
+  client->start();
+
+  ServerCost cost(server.port());
+  server_cost = &cost;
+  const redis::Script trivial("return 1");
+  const Operation baseline = [&](const std::string& key) {
+    return raw_evalsha(*client, trivial, key);
+  };
+  (void)measure(io, baseline, total / 10);  // warm up: connect, load the script
+
+  std::printf("\n%-15s %7s | %11s %7s %7s %6s %6s %6s | %11s %7s %7s %6s %6s | %6s\n", "algorithm",
+              "limit", "decisions/s", "p50 ms", "p99 ms", "cpu us", "srv us", "admit", "EVALSHA/s",
+              "p50 ms", "p99 ms", "cpu us", "srv us", "ratio");
+  for (std::uint32_t limit : {120u, 1'000'000u}) {
+    for (auto algorithm : {ratelimit::Algorithm::sliding_log, ratelimit::Algorithm::sliding_window,
+                           ratelimit::Algorithm::token_bucket}) {
+      ratelimit::Limiter limiter(
+          client, {.algorithm = algorithm,
+                   .limit = limit,
+                   .window = 60s,
+                   .key_prefix = "rl:" + std::to_string(limit) + ":" +
+                                 std::string(ratelimit::to_string(algorithm)) + ":"});
+      const Operation ours = [&](const std::string& key) { return decide(limiter, key); };
+      (void)measure(io, ours, total / 20);  // warm up: load the script
+      const Figures f = measure(io, ours, total);
+      const Figures base = measure(io, baseline, total);
+      std::printf(
+          "%-15s %7u | %11.0f %7.3f %7.3f %6.2f %6.2f %5.1f%% | %11.0f %7.3f %7.3f %6.2f %6.2f | "
+          "%6.2f%s\n",
+          std::string(ratelimit::to_string(algorithm)).c_str(), limit, f.ops, f.p50_ms, f.p99_ms,
+          f.cpu_us, f.server_us, 100 * f.admitted, base.ops, base.p50_ms, base.p99_ms, base.cpu_us,
+          base.server_us, f.ops / base.ops, f.errors + base.errors > 0 ? "  (errors!)" : "");
+    }
+  }
+  client->stop();
+  guard.reset();
+  io.stop();
+  io_thread.join();
+}
