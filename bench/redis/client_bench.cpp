@@ -241,7 +241,8 @@ int main(int argc, char** argv) {
   for (std::size_t size : {std::size_t{100}, std::size_t{10240}}) {
     const std::string value(size, 'v');
     for (bool set : {true, false}) {
-      for (std::size_t in_flight : {1, 16, 64, 256}) {
+      for (std::size_t in_flight :
+           {std::size_t{1}, std::size_t{16}, std::size_t{64}, std::size_t{256}}) {
         const std::size_t n = in_flight == 1 ? requests / 5 : requests;
         Figures ours = run_ours(io, client, set, value, in_flight, n);
         Figures base = run_baseline(server.port(), set, size, in_flight, n);

@@ -87,9 +87,11 @@ void run_ours(benchmark::State& state, const Stream& stream) {
       }
     }
   }
-  if (replies != stream.replies * state.iterations()) state.SkipWithError("lost replies");
+  if (replies != stream.replies * static_cast<std::size_t>(state.iterations()))
+    state.SkipWithError("lost replies");
   state.SetItemsProcessed(static_cast<std::int64_t>(replies));
-  state.SetBytesProcessed(static_cast<std::int64_t>(stream.bytes.size() * state.iterations()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(stream.bytes.size() *
+                                                    static_cast<std::size_t>(state.iterations())));
 }
 
 void run_hiredis(benchmark::State& state, const Stream& stream) {
@@ -108,9 +110,11 @@ void run_hiredis(benchmark::State& state, const Stream& stream) {
     }
   }
   redisReaderFree(reader);
-  if (replies != stream.replies * state.iterations()) state.SkipWithError("lost replies");
+  if (replies != stream.replies * static_cast<std::size_t>(state.iterations()))
+    state.SkipWithError("lost replies");
   state.SetItemsProcessed(static_cast<std::int64_t>(replies));
-  state.SetBytesProcessed(static_cast<std::int64_t>(stream.bytes.size() * state.iterations()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(stream.bytes.size() *
+                                                    static_cast<std::size_t>(state.iterations())));
 }
 
 // The console report, then ours/hiredis in replies per second for each case.
