@@ -50,7 +50,9 @@ Connection::Impl::Impl(asio::any_io_executor executor, Config config, std::size_
       deadline_timer_(strand_),
       connect_timer_(strand_),
       retry_timer_(strand_),
-      resolver_(strand_) {
+      resolver_(strand_),
+      registry_(asio::use_service<detail::ConnectionRegistry>(
+          asio::query(strand_, asio::execution::context))) {
   if (config_.tls.enabled) {
     // Bad files throw here: a TLS set-up that cannot work should fail at start-up.
     namespace ssl = asio::ssl;
@@ -68,6 +70,20 @@ Connection::Impl::Impl(asio::any_io_executor executor, Config config, std::size_
     }
     ssl_->set_verify_mode(config_.tls.verify_peer ? ssl::verify_peer : ssl::verify_none);
   }
+}
+
+Connection::Impl::~Impl() { registry_.remove(this); }
+
+void Connection::Impl::join_registry() { registry_.add(shared_from_this()); }
+
+void Connection::Impl::abandon_handlers() noexcept {
+  mux_.fail_all(Errc::stopped);
+  std::vector<detail::Multiplexer::Completion> doomed;
+  doomed.swap(mux_.completions());
+  for (auto& c : delivering_now_) doomed.push_back(std::move(c));
+  delivering_now_.clear();
+  pending_.store(0, std::memory_order_relaxed);
+  // `doomed` goes out of scope here: the handlers, and whatever they own, are destroyed.
 }
 
 void Connection::Impl::exec(resp::Request request, Handler handler) {
@@ -220,7 +236,9 @@ Connection::Impl::Clock::duration Connection::Impl::backoff(unsigned failures) {
 // Connection --------------------------------------------------------------------------------
 
 Connection::Connection(executor_type executor, Config config, std::size_t index)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), index)) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), index)) {
+  impl_->join_registry();
+}
 
 Connection::~Connection() {
   impl_->close();

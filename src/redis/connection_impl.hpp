@@ -7,6 +7,7 @@
 #include "tiercache/redis/connection.hpp"
 #include "tiercache/resp/reader.hpp"
 
+#include "redis/connection_registry.hpp"
 #include "redis/handshake.hpp"
 #include "redis/multiplexer.hpp"
 
@@ -24,14 +25,16 @@
 #include <vector>
 
 namespace tiercache::redis {
-
-class Connection::Impl : public std::enable_shared_from_this<Impl> {
+class Connection::Impl : public std::enable_shared_from_this<Impl>, public detail::HandlerHolder {
  public:
   using Strand = asio::strand<asio::any_io_executor>;
   using Clock = std::chrono::steady_clock;
   using Handler = AnyClient::ExecHandler;
 
   Impl(asio::any_io_executor executor, Config config, std::size_t index);
+  ~Impl();
+  // Joins the context's ConnectionRegistry; Connection calls it once, right after make_shared.
+  void join_registry();
 
   // Any thread.
   void exec(resp::Request request, Handler handler);
@@ -39,6 +42,9 @@ class Connection::Impl : public std::enable_shared_from_this<Impl> {
   void stop();
   void close() noexcept { closed_.store(true); }  // the owner is gone: call no handler again
   ConnectionStats stats() const;
+  // The execution context is going away (no thread runs it): destroys the queued callers'
+  // handlers without calling them. Only ConnectionRegistry::shutdown calls this.
+  void abandon_handlers() noexcept override;
 
   Strand strand_;
   const Config config_;
@@ -104,6 +110,7 @@ class Connection::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<asio::local::stream_protocol::socket> unix_;
   std::optional<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
 
+  detail::ConnectionRegistry& registry_;
   std::atomic<bool> closed_{false};
   std::atomic<std::uint64_t> requests_{0}, writes_{0}, reconnects_{0}, timeouts_{0};
   std::atomic<std::size_t> pending_{0};

@@ -212,6 +212,22 @@ TEST_F(ConnectionTest, DestroyingTheConnectionCompletesItsRequests) {
   EXPECT_EQ(std::get<0>(never_started.get()), Errc::stopped);
 }
 
+TEST_F(ConnectionTest, DestroyingTheContextFreesAConnectionOwnedByItsPendingCaller) {
+  std::weak_ptr<Connection> watch;
+  {
+    test::IoThreads io;
+    auto conn = std::make_shared<Connection>(io.executor(), config_for(server_));
+    watch = conn;
+    conn->start();
+    ASSERT_TRUE(exec_sync(*conn, command("PING")));
+    // The handler owns the connection that holds it: only the context's shutdown can end that.
+    conn->async_exec(command("DEBUG", "SLEEP", "1"), [conn](error_code, resp::Reply) {});
+    ASSERT_TRUE(test::wait_until([&] { return conn->stats().pending == 1; }, 5s));
+    conn.reset();
+  }
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST_F(ConnectionTest, PipelinesConcurrentRequestsIntoFewWrites) {
   Connection conn(io_.executor(), config_for(server_));
   conn.start();
