@@ -42,6 +42,17 @@ class Category final : public boost::system::error_category {
       case Errc::invalid_config:
         return "cache: the configuration is invalid (see the field and line named); nothing "
                "changed";
+      case Errc::contention:
+        return "cache: concurrent writers of the key kept winning; try again later";
+      case Errc::decode_failed:
+        return "cache: the value does not decode into the requested type (not valid JSON or "
+               "MessagePack, too deeply nested, or another shape); the reason is in the log";
+      case Errc::codec_mismatch:
+        return "cache: the entry was written in another format than the one it is read as "
+               "(its header names the codec)";
+      case Errc::encode_failed:
+        return "cache: the value does not encode (a conversion threw, or a JSON string is not "
+               "UTF-8); nothing was written";
     }
     return "cache: unknown error " + std::to_string(value);
   }

@@ -36,6 +36,7 @@ HandshakePlan first_handshake(const Config& config) {
     req.push("HELLO", "3");
   }
   if (config.database != 0) req.push("SELECT", config.database);
+  if (config.client_tracking) req.push("CLIENT", "TRACKING", "ON");
   return plan;
 }
 

@@ -2,6 +2,7 @@
 // The connection handshake, sans I/O: which commands a new link sends and what their replies
 // mean. HELLO 3 carries AUTH and SETNAME in one command, SELECT follows in the same write; a
 // server without HELLO (or Config::protocol == 2) gets AUTH, CLIENT SETNAME and SELECT on RESP2.
+// CLIENT TRACKING ON rides in the RESP3 write when Config::client_tracking is set.
 // Thread-safety: pure functions.
 
 #include "tiercache/base/result.hpp"
@@ -27,7 +28,9 @@ struct HandshakeOutcome {
   std::string message;    // Redis's error text, for the log
 };
 
-// HELLO 3 [AUTH user pass] [SETNAME name] + SELECT db, or the RESP2 plan when protocol == 2.
+// HELLO 3 [AUTH user pass] [SETNAME name] + SELECT db + CLIENT TRACKING ON (when
+// Config::client_tracking), or the RESP2 plan when protocol == 2. A RESP2 plan never tracks:
+// without push messages in band the invalidations would need a REDIRECT connection.
 HandshakePlan first_handshake(const Config& config);
 // AUTH [user] pass, CLIENT SETNAME name, SELECT db: each only when configured.
 HandshakePlan resp2_handshake(const Config& config);

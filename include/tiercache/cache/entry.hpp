@@ -37,8 +37,15 @@ struct Entry {
   Priority priority = Priority::normal;
   // What the payload's bytes are (set by typed helpers; raw otherwise).
   Codec codec = Codec::raw;
+  // The compare-and-set token: entry_version() of the bytes this entry has in Redis; 0 when it
+  // was never there (embedded mode). Not part of the content: equality ignores it.
+  std::uint64_t version = 0;
 
-  friend bool operator==(const Entry&, const Entry&) = default;
+  friend bool operator==(const Entry& a, const Entry& b) {
+    return a.value == b.value && a.created == b.created && a.fresh_until == b.fresh_until &&
+           a.stale_until == b.stale_until && a.tags == b.tags && a.dependencies == b.dependencies &&
+           a.priority == b.priority && a.codec == b.codec;
+  }
 
   bool is_fresh(time_point now) const noexcept { return now < fresh_until; }
   bool is_expired(time_point now) const noexcept { return now >= stale_until; }

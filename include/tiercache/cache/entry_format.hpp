@@ -80,9 +80,14 @@ struct EntryHeader {
 // decompress. Fails with not_an_entry, unsupported_format_version or corrupt_entry.
 [[nodiscard]] Result<EntryHeader> decode_entry_header(std::string_view bytes);
 
-// Reads a whole entry. Fails as decode_entry_header does, and with corrupt_entry (bad checksum),
-// value_too_large or decompression_failed. Never reads outside `bytes`; never allocates more than
-// options.max_value_size for the payload.
+// The version of an entry's bytes (Entry::version, the compare-and-set token): its checksum when
+// it has one (free to read), else XXH3-64 of the whole string. Two writes of one key differ in
+// version unless their bytes are equal, times included.
+[[nodiscard]] std::uint64_t entry_version(std::string_view bytes) noexcept;
+
+// Reads a whole entry, version included. Fails as decode_entry_header does, and with corrupt_entry
+// (bad checksum), value_too_large or decompression_failed. Never reads outside `bytes`; never
+// allocates more than options.max_value_size for the payload.
 [[nodiscard]] Result<Entry> decode_entry(std::string_view bytes, const DecodeOptions& options = {});
 
 }  // namespace tiercache::cache

@@ -38,6 +38,19 @@ enum class Errc {
   // A configuration file or table is invalid (the message names the field and line); nothing
   // was changed.
   invalid_config,
+  // A conditional write (set_if_absent, expire) lost to concurrent writers of the same key
+  // several times in a row: try again later, or write less often to one key.
+  contention,
+  // A typed read (cache/typed.hpp): the bytes are not valid JSON / MessagePack, nest too deep, or
+  // do not convert to the requested type (its shape changed?). The reason is logged; delete the
+  // key or let it expire.
+  decode_failed,
+  // A typed read: the entry's header says it was written in the other format (or one this reader
+  // does not know). Read it as it was written, or keep the writers on one format.
+  codec_mismatch,
+  // A typed write: the value does not encode (its to_json threw; for JSON, a string that is not
+  // UTF-8). Nothing was written; the reason is logged.
+  encode_failed,
 };
 
 const boost::system::error_category& category() noexcept;

@@ -43,6 +43,12 @@ struct Config {
   // RESP version to ask for: 3 sends HELLO 3 and falls back to RESP2 on a server without HELLO
   // (such a link cannot carry client-side caching); 2 never sends HELLO.
   int protocol = 3;
+  // Send CLIENT TRACKING ON (default mode) after the handshake of every RESP3 link, so Redis
+  // pushes `invalidate` messages in band for the keys each link read (server-assisted
+  // client-side caching; cache::Cache relies on it for L1 coherence). A RESP2 link never
+  // tracks: it has no push messages in band. Default: off. Costs Redis memory for its
+  // tracking table (bounded by tracking-table-max-keys).
+  bool client_tracking = false;
 
   // Connecting, TLS and handshake together. Default: 2 s.
   std::chrono::milliseconds connect_timeout{2000};

@@ -1,0 +1,228 @@
+#pragma once
+// Cache::Impl: the state every part of the cache shares, and the operations its files implement:
+// keys and L2 reads/writes (l2_store.cpp), tag and namespace versions (tags.cpp), tracking
+// pushes, link fences and the fail-safe shelf (tracking.cpp), single flight and get_or_load
+// (single_flight.cpp), the fleet lock (fleet_lock.cpp), invalidation (invalidation.cpp).
+// Thread-safety: safe from any thread; mutable state is in L1 (thread-safe), atomics, or under
+// the mutexes named beside it. No mutex is held across a co_await.
+
+#include "tiercache/base/thread_annotations.hpp"
+#include "tiercache/cache/cache.hpp"
+#include "tiercache/redis/script.hpp"
+
+#include "cache/notice.hpp"
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace tiercache::cache {
+
+namespace detail {
+
+// One in-process load of one key: the leader runs it, joiners await `done`.
+struct Flight {
+  std::shared_ptr<Notice> done = std::make_shared<Notice>();
+  std::mutex mu;
+  Result<ReadResult> result TIERCACHE_GUARDED_BY(mu) = ReadResult{};
+};
+
+// A stored tag with the version it had when the value was loaded: "<version>:<tag>".
+std::string versioned_tag(std::uint64_t version, std::string_view tag);
+// Splits "<version>:<tag>"; nullopt for a tag not written so (another writer's).
+std::optional<std::pair<std::uint64_t, std::string_view>> split_versioned_tag(
+    std::string_view stored);
+
+}  // namespace detail
+
+class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
+ public:
+  Impl(std::shared_ptr<redis::AnyClient> redis, Options options);
+
+  // Installs the push and link handlers (holding a weak_ptr) and starts the client.
+  void start();
+
+  // ---- keys (l2_store.cpp)
+  Result<void> check_key(std::string_view key) const;
+  std::string data_key(std::uint64_t ns_version, std::string_view key) const;
+  std::string tag_key(std::string_view tag) const;
+  std::string version_key() const;
+  std::string lock_key(std::string_view data_key) const;
+  std::string data_prefix(std::uint64_t ns_version) const;
+
+  // ---- L2 store (l2_store.cpp)
+  // L1, else Redis GET (a load ticket taken first), decode, tag check, L1 fill. A Redis failure
+  // gives a degraded result from the fail-safe shelf, or redis_unavailable when there is none.
+  [[nodiscard]] asio::awaitable<Result<ReadResult>> read(std::string rk);
+  // The L1 copy of rk if it has one, checked against its tags (an invalidated copy is dropped
+  // and reported as a miss); nullopt when L1 has none.
+  [[nodiscard]] asio::awaitable<std::optional<ReadResult>> read_l1(const std::string& rk);
+  // What Redis's GET of rk answered (a string or null) as a read result: decoded, expiry and
+  // tags checked, and given to L1 under `ticket`.
+  [[nodiscard]] asio::awaitable<ReadResult> accept_l2(const std::string& rk, resp::ReplyView value,
+                                                      const std::optional<LoadTicket>& ticket);
+  // The fail-safe copy of rk kept when a tracking link dropped, as a degraded answer.
+  std::optional<ReadResult> from_shelf(const std::string& rk, error_code why);
+  // Writes an entry through: MULTI SET PX + PTTL (so the link tracks it) EXEC, then L1. Sets
+  // the entry's version (so it must not be shared yet).
+  [[nodiscard]] asio::awaitable<Result<void>> write(std::string rk, std::shared_ptr<Entry> entry);
+  // write() of several entries in one MULTI ... EXEC: all land or none.
+  [[nodiscard]] asio::awaitable<Result<void>> write_many(
+      std::vector<std::string> rks, std::vector<std::shared_ptr<Entry>> entries);
+  // An entry for value with options' times (clamped, jittered) and the given stored tags.
+  Result<std::shared_ptr<Entry>> make_entry(std::string value, const WriteOptions& options,
+                                            std::vector<std::string> stored_tags,
+                                            std::vector<std::string> dependencies) const;
+  // The entry as L1 may hold it: times clipped to untracked_l1_ttl when not tracking.
+  std::shared_ptr<const Entry> for_l1(std::shared_ptr<const Entry> entry) const;
+  void l1_fill(const LoadTicket& ticket, std::shared_ptr<const Entry> entry);
+  // A meta value (namespace or tag version) to cache in meta() (L1, or the versions-only table).
+  void l1_fill_meta(const LoadTicket& ticket, std::uint64_t version);
+  [[nodiscard]] asio::awaitable<Result<resp::Reply>> exec(resp::Request request);
+
+  // ---- versions (tags.cpp)
+  // The namespace version: L1 under tracking, else GET; the last known one when Redis fails.
+  [[nodiscard]] asio::awaitable<Result<std::uint64_t>> ns_version();
+  [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> tag_versions(
+      std::vector<std::string> tags);
+  // Whether every versioned tag of entry still has its version.
+  [[nodiscard]] asio::awaitable<Result<bool>> tags_current(std::shared_ptr<const Entry> entry);
+  // The stored tags for a write: user tags and "dep:<k>" for each dependency and (transitively)
+  // the dependencies of those, each with its current version; and the closure of dependencies.
+  struct WriteTags {
+    std::vector<std::string> stored;
+    std::vector<std::string> dependencies;
+  };
+  [[nodiscard]] asio::awaitable<Result<WriteTags>> write_tags(std::uint64_t ns_version,
+                                                              WriteOptions options);
+
+  // ---- tracking (tracking.cpp)
+  void on_push(redis::LinkId link, resp::ReplyView push);
+  void on_link(const redis::LinkEvent& event);
+  void invalidate_local(std::string_view rk);
+  std::shared_ptr<detail::Notice> key_notice(const std::string& rk);
+  // Removes rk's notice from the map if it is still `mine` and no other waiter holds it.
+  void drop_notice(const std::string& rk, const std::shared_ptr<detail::Notice>& mine);
+  std::size_t lock_waiters();  // keys with a notice in the map
+  std::shared_ptr<const Entry> shelf_get(const std::string& rk);
+  bool tracking() const noexcept { return tracking_.load(std::memory_order_acquire); }
+
+  // ---- get_or_load (single_flight.cpp, fleet_lock.cpp)
+  [[nodiscard]] asio::awaitable<Result<ReadResult>> get_or_load(std::string key, Loader loader,
+                                                                LoadPolicy policy);
+  // One load of one key, as a flight runs it.
+  struct LoadJob {
+    std::string rk;
+    std::uint64_t ns_version = 0;
+    Loader loader;
+    LoadPolicy policy;
+    // An early refresh: the version of the fresh entry it replaces. A value found under the lock
+    // is taken instead of loading only if it is another one (0: any fresh value is taken).
+    std::uint64_t replaces = 0;
+  };
+  static asio::awaitable<void> run_flight(std::shared_ptr<Impl> self,
+                                          std::shared_ptr<detail::Flight> flight, LoadJob job);
+  [[nodiscard]] asio::awaitable<Result<ReadResult>> load(LoadJob job);
+  // Whether a fresh hit should start an early refresh (LoadPolicy::early_refresh).
+  bool refresh_early(const Entry& entry, double beta) const;
+  [[nodiscard]] asio::awaitable<Result<std::string>> call_loader(Loader loader,
+                                                                 std::chrono::milliseconds hard);
+  // The fleet lock: acquired (token set), or the value another process wrote meanwhile.
+  struct LockOutcome {
+    std::optional<std::string> token;    // we own the lock
+    std::optional<ReadResult> appeared;  // another process's value, read while waiting
+    bool unavailable = false;            // Redis failed: load without the lock
+  };
+  [[nodiscard]] asio::awaitable<LockOutcome> acquire_lock(std::string rk);
+  [[nodiscard]] asio::awaitable<void> release_lock(std::string rk, std::string token);
+
+  // ---- conditional writes and counters (conditional.cpp)
+  // What a conditional write compares against: the key's bytes in Redis (empty when absent), or
+  // without Redis a load ticket; the entry they decode to, and whether it is servable (not
+  // expired, tags current).
+  struct Current {
+    std::string bytes;
+    std::optional<LoadTicket> ticket;
+    std::shared_ptr<const Entry> entry;
+    bool valid = false;
+  };
+  [[nodiscard]] asio::awaitable<Result<Current>> current(std::string rk);
+  enum class Swap;
+  // Writes entry under rk only if the key still holds `expected` (empty: only if absent).
+  [[nodiscard]] asio::awaitable<Result<Swap>> swap(std::string rk, std::string expected,
+                                                   std::shared_ptr<Entry> entry);
+  // Reads rk; when proceed() says so, swaps entry in, reading again when another write came
+  // between, up to a bound (then Errc::contention). Returns whether it wrote.
+  [[nodiscard]] asio::awaitable<Result<bool>> write_if(std::string rk, std::shared_ptr<Entry> entry,
+                                                       std::function<bool(const Current&)> proceed);
+  Result<std::int64_t> local_incr(const std::string& rk, std::int64_t delta,
+                                  std::chrono::milliseconds life);
+  std::optional<std::int64_t> local_counter(const std::string& rk);
+
+  // ---- invalidation (invalidation.cpp)
+  [[nodiscard]] asio::awaitable<Result<void>> invalidate_tags(std::vector<std::string> tags);
+  [[nodiscard]] asio::awaitable<Result<void>> invalidate_namespace();
+  [[nodiscard]] asio::awaitable<Result<std::uint64_t>> unlink_matching(std::string match);
+  static asio::awaitable<void> cleanup_namespace(std::shared_ptr<Impl> self, std::uint64_t old);
+
+  std::shared_ptr<redis::AnyClient> redis_;
+  Options options_;
+  const Clock& clock_;
+  std::unique_ptr<L1> l1_;  // null when L1 is off
+  // With L1 off but tracking asked for: a small L1 for namespace and tag versions alone, so a
+  // read stays one round trip. Null otherwise.
+  std::unique_ptr<L1> meta_l1_;
+  // Where versions are cached: L1, else meta_l1_, else nowhere (null).
+  L1* meta() const noexcept { return l1_ ? l1_.get() : meta_l1_.get(); }
+  bool client_tracking_ = false;
+
+  std::atomic<bool> tracking_{false};
+  // Embedded mode (no Redis): tag versions live here, never evicted.
+  std::mutex local_tags_mu_;
+  std::unordered_map<std::string, std::uint64_t> local_tags_ TIERCACHE_GUARDED_BY(local_tags_mu_);
+  std::atomic<std::uint64_t> ns_version_hint_{0};
+  // Embedded mode: entry versions (Redis-backed entries take theirs from their bytes) and
+  // counters, which L1 must not evict.
+  std::atomic<std::uint64_t> next_local_version_{1};
+  struct LocalCounter {
+    std::int64_t value = 0;
+    Clock::time_point expires{};
+  };
+  std::mutex local_counters_mu_;
+  std::unordered_map<std::string, LocalCounter> local_counters_
+      TIERCACHE_GUARDED_BY(local_counters_mu_);
+  std::uint64_t local_counter_ops_ TIERCACHE_GUARDED_BY(local_counters_mu_) = 0;
+
+  std::mutex links_mu_;
+  std::map<std::size_t, int> links_up_ TIERCACHE_GUARDED_BY(links_mu_);  // index -> protocol
+  bool logged_untracked_ TIERCACHE_GUARDED_BY(links_mu_) = false;
+
+  // What L1 held when a tracking link dropped: served only as a degraded fail-safe answer while
+  // Redis is unreachable; cleared when a link comes up.
+  std::mutex shelf_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> shelf_
+      TIERCACHE_GUARDED_BY(shelf_mu_);
+
+  std::mutex flights_mu_;
+  std::unordered_map<std::string, std::shared_ptr<detail::Flight>> flights_
+      TIERCACHE_GUARDED_BY(flights_mu_);
+
+  // Fleet-lock waiters: set by a tracking push naming the key.
+  std::mutex notices_mu_;
+  std::unordered_map<std::string, std::shared_ptr<detail::Notice>> notices_
+      TIERCACHE_GUARDED_BY(notices_mu_);
+
+  struct Counters {
+    std::atomic<std::uint64_t> loader_calls{0}, background_refreshes{0}, early_refreshes{0},
+        invalidations_received{0}, fences{0}, fail_safe_served{0}, lock_waits{0};
+  } counters_;
+};
+
+}  // namespace tiercache::cache

@@ -1,0 +1,255 @@
+// Keys and the L2 round trips of one entry. Key layout (docs/decisions/0003):
+//   <ns>:v<N>:<key>      an entry; N is the namespace version, so a bump orphans every key
+//   <ns>:version         the namespace version (absent = 0)
+//   <ns>:tag:<tag>       a tag's version (absent = 0); dependencies are tags "dep:<key>"
+//   <ns>:lock:v<N>:<key> the fleet lock of a load (not "<key>:lock", which a user key could be)
+// A read takes its L1 load ticket before GET; a write erases L1, takes a ticket, then runs
+// MULTI SET PX + PTTL EXEC: the PTTL is a read, so the link tracks the key it just wrote and a
+// later write by anyone invalidates this process's copy; MULTI keeps another client's write from
+// landing between the SET and the PTTL unseen. The reply fills L1 only if no invalidation came
+// in between (put_if_current).
+
+#include "tiercache/cache/entry_format.hpp"
+#include "tiercache/cache/error.hpp"
+#include "tiercache/cache/key_builder.hpp"
+
+#include "cache/cache_impl.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+namespace tiercache::cache {
+
+using std::chrono::milliseconds;
+
+Result<void> Cache::Impl::check_key(std::string_view key) const {
+  return validate_key(key, options_.max_key_size);
+}
+
+std::string Cache::Impl::data_prefix(std::uint64_t ns_version) const {
+  return options_.ns + ":v" + std::to_string(ns_version) + ":";
+}
+
+std::string Cache::Impl::data_key(std::uint64_t ns_version, std::string_view key) const {
+  std::string rk = data_prefix(ns_version);
+  rk.append(key);
+  return rk;
+}
+
+std::string Cache::Impl::tag_key(std::string_view tag) const {
+  std::string k = options_.ns + ":tag:";
+  k.append(tag);
+  return k;
+}
+
+std::string Cache::Impl::version_key() const { return options_.ns + ":version"; }
+
+std::string Cache::Impl::lock_key(std::string_view data_key) const {
+  return options_.ns + ":lock:" + std::string(data_key.substr(options_.ns.size() + 1));
+}
+
+asio::awaitable<Result<resp::Reply>> Cache::Impl::exec(resp::Request request) {
+  if (!redis_) co_return Errc::redis_unavailable;
+  auto r = co_await redis_->exec(std::move(request));
+  if (!r) {
+    spdlog::debug("cache {}: redis: {}", options_.ns, r.error().message());
+    co_return Errc::redis_unavailable;
+  }
+  co_return std::move(*r);
+}
+
+Result<std::shared_ptr<Entry>> Cache::Impl::make_entry(
+    std::string value, const WriteOptions& options, std::vector<std::string> stored_tags,
+    std::vector<std::string> dependencies) const {
+  if (value.size() > options_.max_value_size) return Errc::value_too_large;
+  milliseconds ttl =
+      std::clamp(options.ttl.value_or(options_.default_ttl), milliseconds(1), options_.max_ttl);
+  const milliseconds grace =
+      std::clamp(options.grace.value_or(options_.default_grace), milliseconds(0), options_.max_ttl);
+  if (options_.ttl_jitter > 0.0) {
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    std::uniform_real_distribution<double> cut(0.0, std::min(options_.ttl_jitter, 1.0));
+    const auto shorter =
+        static_cast<milliseconds::rep>(static_cast<double>(ttl.count()) * cut(rng));
+    ttl = std::max(milliseconds(1), ttl - milliseconds(shorter));
+  }
+  // Whole milliseconds, as the L2 header stores them, so L1 and L2 copies agree.
+  const auto now = std::chrono::time_point_cast<milliseconds>(clock_.wall_now());
+  auto entry = std::make_shared<Entry>();
+  entry->value = std::move(value);
+  entry->created = now;
+  entry->fresh_until = now + ttl;
+  entry->stale_until = now + ttl + grace;
+  entry->tags = std::move(stored_tags);
+  entry->dependencies = std::move(dependencies);
+  entry->priority = options.priority;
+  entry->codec = options.codec;
+  return entry;
+}
+
+std::shared_ptr<const Entry> Cache::Impl::for_l1(std::shared_ptr<const Entry> entry) const {
+  if (tracking() || !redis_) return entry;
+  const auto limit = clock_.wall_now() + options_.untracked_l1_ttl;
+  if (entry->stale_until <= limit) return entry;
+  auto clipped = std::make_shared<Entry>(*entry);
+  clipped->fresh_until = std::min(clipped->fresh_until, limit);
+  clipped->stale_until = limit;
+  return clipped;
+}
+
+void Cache::Impl::l1_fill(const LoadTicket& ticket, std::shared_ptr<const Entry> entry) {
+  if (!l1_) return;
+  if (redis_ && !tracking() && options_.untracked_l1_ttl <= milliseconds(0)) return;
+  (void)l1_->put_if_current(ticket, for_l1(std::move(entry)));
+}
+
+void Cache::Impl::l1_fill_meta(const LoadTicket& ticket, std::uint64_t version) {
+  L1* cached = meta();
+  if (cached == nullptr) return;
+  if (redis_ && !tracking() && options_.untracked_l1_ttl <= milliseconds(0)) return;
+  auto e = std::make_shared<Entry>();
+  e->value = std::to_string(version);
+  e->created = clock_.wall_now();
+  e->fresh_until = e->stale_until = e->created + options_.max_ttl;
+  e->priority = Priority::high;
+  (void)cached->put_if_current(ticket, for_l1(std::move(e)));
+}
+
+asio::awaitable<Result<ReadResult>> Cache::Impl::read(std::string rk) {
+  if (auto hit = co_await read_l1(rk)) co_return std::move(*hit);
+  if (!redis_) co_return ReadResult{};
+  std::optional<LoadTicket> ticket;
+  if (l1_) ticket = l1_->begin_load(rk);
+  resp::Request req;
+  req.push("GET", rk);
+  auto reply = co_await exec(std::move(req));
+  if (!reply || reply->is_error()) {
+    const error_code ec = reply ? error_code(Errc::redis_unavailable) : reply.error();
+    if (auto fallback = from_shelf(rk, ec)) co_return std::move(*fallback);
+    co_return ec;
+  }
+  co_return co_await accept_l2(rk, *reply, ticket);
+}
+
+asio::awaitable<std::optional<ReadResult>> Cache::Impl::read_l1(const std::string& rk) {
+  if (!l1_) co_return std::nullopt;
+  auto e = l1_->get(rk);
+  if (!e) co_return std::nullopt;
+  auto current = co_await tags_current(e);
+  ReadResult r{.entry = e, .source = Source::l1, .stale = !e->is_fresh(clock_.wall_now())};
+  if (!current) {
+    r.degraded = true;  // Redis failed while checking tags: trust the copy, flagged
+    r.error = current.error();
+    co_return r;
+  }
+  if (*current) co_return r;
+  l1_->erase(rk);
+  co_return ReadResult{};  // tag-invalidated: the Redis copy carries the same tags
+}
+
+std::optional<ReadResult> Cache::Impl::from_shelf(const std::string& rk, error_code why) {
+  auto e = shelf_get(rk);
+  if (!e) return std::nullopt;
+  return ReadResult{.entry = e,
+                    .source = Source::l1,
+                    .stale = !e->is_fresh(clock_.wall_now()),
+                    .degraded = true,
+                    .error = why};
+}
+
+asio::awaitable<ReadResult> Cache::Impl::accept_l2(const std::string& rk, resp::ReplyView value,
+                                                   const std::optional<LoadTicket>& ticket) {
+  if (value.is_null()) co_return ReadResult{};
+  auto decoded =
+      decode_entry(value.str(), DecodeOptions{.max_value_size = options_.max_value_size});
+  if (!decoded) {
+    spdlog::warn("cache {}: key {} holds no readable entry ({}); treated as a miss", options_.ns,
+                 rk, decoded.error().message());
+    co_return ReadResult{.error = decoded.error()};
+  }
+  auto entry = std::make_shared<const Entry>(std::move(*decoded));
+  if (entry->is_expired(clock_.wall_now())) co_return ReadResult{};
+  auto current = co_await tags_current(entry);
+  if (current && !*current) co_return ReadResult{};
+  if (current && ticket) l1_fill(*ticket, entry);
+  co_return ReadResult{
+      .entry = entry, .source = Source::l2, .stale = !entry->is_fresh(clock_.wall_now())};
+}
+
+asio::awaitable<Result<void>> Cache::Impl::write(std::string rk, std::shared_ptr<Entry> entry) {
+  std::vector<std::string> rks{std::move(rk)};
+  std::vector<std::shared_ptr<Entry>> entries{std::move(entry)};
+  co_return co_await write_many(std::move(rks), std::move(entries));
+}
+
+asio::awaitable<Result<void>> Cache::Impl::write_many(std::vector<std::string> rks,
+                                                      std::vector<std::shared_ptr<Entry>> entries) {
+  if (!redis_) {
+    for (std::size_t i = 0; i < rks.size(); ++i) {
+      entries[i]->version = next_local_version_.fetch_add(1);
+      if (l1_) (void)l1_->put(rks[i], entries[i]);
+    }
+    co_return Result<void>{};
+  }
+  const EncodeOptions encode{.compression = options_.compression,
+                             .compression_threshold = options_.compression_threshold,
+                             .max_value_size = options_.max_value_size};
+  const auto now = clock_.wall_now();
+  resp::Request req;
+  req.push("MULTI");
+  for (std::size_t i = 0; i < rks.size(); ++i) {
+    auto bytes = encode_entry(*entries[i], encode);
+    if (!bytes) co_return bytes.error();
+    entries[i]->version = entry_version(*bytes);
+    const auto px = std::chrono::ceil<milliseconds>(entries[i]->stale_until - now).count();
+    if (px <= 0) co_return Errc::invalid_argument;
+    req.push("SET", rks[i], *bytes, "PX", px);
+    req.push("PTTL", rks[i]);
+  }
+  req.push("EXEC");
+  std::vector<LoadTicket> tickets;
+  if (l1_) {
+    for (const auto& rk : rks) {
+      l1_->erase(rk);
+      tickets.push_back(l1_->begin_load(rk));
+    }
+  }
+  auto reply = co_await exec(std::move(req));
+  if (!reply) co_return reply.error();
+  const auto exec_reply = reply->at(reply->size() - 1);
+  if (exec_reply.is_error() || exec_reply.is_null() || exec_reply.size() != 2 * rks.size()) {
+    spdlog::warn("cache {}: SET of {} key(s) failed: {}", options_.ns, rks.size(),
+                 resp::to_display(*reply));
+    co_return Errc::redis_unavailable;
+  }
+  for (const auto element : exec_reply) {
+    if (element.is_error()) co_return Errc::redis_unavailable;  // SET (or PTTL) refused
+  }
+  for (std::size_t i = 0; i < tickets.size(); ++i) l1_fill(tickets[i], std::move(entries[i]));
+  co_return Result<void>{};
+}
+
+namespace detail {
+
+std::string versioned_tag(std::uint64_t version, std::string_view tag) {
+  std::string s = std::to_string(version);
+  s.push_back(':');
+  s.append(tag);
+  return s;
+}
+
+std::optional<std::pair<std::uint64_t, std::string_view>> split_versioned_tag(
+    std::string_view stored) {
+  const auto colon = stored.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(stored.data(), stored.data() + colon, v);
+  if (ec != std::errc() || end != stored.data() + colon) return std::nullopt;
+  return std::pair{v, stored.substr(colon + 1)};
+}
+
+}  // namespace detail
+}  // namespace tiercache::cache

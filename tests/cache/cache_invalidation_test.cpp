@@ -1,0 +1,105 @@
+// Invalidation seen from two instances (two Clients standing for two processes): by tag (a
+// version bump), by dependency (transitive, taken at write time), by pattern (SCAN + UNLINK,
+// glob characters in user input escaped) and by namespace (a version bump in the key).
+
+#include "tiercache/cache/cache.hpp"
+#include "tiercache/cache/key_builder.hpp"
+
+#include "tests/cache/cache_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tiercache::cache {
+namespace {
+
+using test::run;
+using namespace std::chrono_literals;
+
+class CacheInvalidationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = make();
+    b_ = make();
+  }
+  std::unique_ptr<Cache> make() {
+    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), Options{});
+    EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
+    return cache;
+  }
+  asio::any_io_executor ex() { return io_.executor(); }
+  bool hit(Cache& cache, const std::string& key) {
+    auto r = run(ex(), cache.get(key));
+    return r && r->hit();
+  }
+  // Both instances have read key (so B's L1 holds it too).
+  void warm(const std::string& key) {
+    ASSERT_TRUE(hit(*a_, key));
+    ASSERT_TRUE(hit(*b_, key));
+    ASSERT_TRUE(hit(*b_, key));
+  }
+
+  test::RedisServer server_;
+  test::IoThreads io_{2};
+  std::unique_ptr<Cache> a_, b_;
+};
+
+TEST_F(CacheInvalidationTest, ATagDropsItsEntriesInBothInstances) {
+  ASSERT_TRUE(run(ex(), a_->set("paris:1", "x", {.tags = {"city:paris"}})));
+  ASSERT_TRUE(run(ex(), a_->set("rome:1", "y", {.tags = {"city:rome"}})));
+  warm("paris:1");
+  warm("rome:1");
+  ASSERT_TRUE(run(ex(), a_->invalidate_tags({"city:paris"})));
+  EXPECT_FALSE(hit(*a_, "paris:1"));
+  EXPECT_TRUE(test::eventually([&] { return !hit(*b_, "paris:1"); }));
+  EXPECT_TRUE(hit(*b_, "rome:1"));
+  // A new write after the invalidation is valid again.
+  ASSERT_TRUE(run(ex(), b_->set("paris:1", "x2", {.tags = {"city:paris"}})));
+  EXPECT_TRUE(hit(*a_, "paris:1"));
+}
+
+TEST_F(CacheInvalidationTest, DeletingADependencyDropsItsDependentsTransitively) {
+  ASSERT_TRUE(run(ex(), a_->set("c", "base")));
+  ASSERT_TRUE(run(ex(), a_->set("b", "from c", {.dependencies = {"c"}})));
+  ASSERT_TRUE(run(ex(), a_->set("a", "from b", {.dependencies = {"b"}})));
+  warm("a");
+  warm("b");
+  ASSERT_TRUE(*run(ex(), b_->del("c")));
+  EXPECT_TRUE(test::eventually([&] { return !hit(*a_, "a") && !hit(*b_, "a"); }));
+  EXPECT_FALSE(hit(*b_, "b"));
+}
+
+TEST_F(CacheInvalidationTest, APatternRemovesMatchingKeysOnlyWithUserTextTakenLiterally) {
+  ASSERT_TRUE(run(ex(), a_->set("flights:LHR:1", "1")));
+  ASSERT_TRUE(run(ex(), a_->set("flights:LHR:2", "2")));
+  ASSERT_TRUE(run(ex(), a_->set("flights:JFK:1", "3")));
+  ASSERT_TRUE(run(ex(), a_->set("flights:L*:1", "4")));
+  warm("flights:LHR:1");
+  warm("flights:JFK:1");
+  auto removed = run(ex(), b_->invalidate_pattern("flights:" + escape_glob("L*") + ":*"));
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 1u);  // only the key whose text is literally "L*"
+  EXPECT_TRUE(hit(*a_, "flights:LHR:1"));
+  removed = run(ex(), b_->invalidate_pattern("flights:LHR:*"));
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_TRUE(test::eventually([&] { return !hit(*a_, "flights:LHR:1"); }));
+  EXPECT_FALSE(hit(*b_, "flights:LHR:1"));
+  EXPECT_TRUE(hit(*a_, "flights:JFK:1"));
+}
+
+TEST_F(CacheInvalidationTest, ANamespaceBumpDropsEverythingAndCleansUpTheOldKeys) {
+  ASSERT_TRUE(run(ex(), a_->set("k1", "1")));
+  ASSERT_TRUE(run(ex(), a_->set("k2", "2")));
+  warm("k1");
+  const auto old_key = *run(ex(), a_->redis_key("k1"));
+  ASSERT_TRUE(run(ex(), b_->invalidate_namespace()));
+  EXPECT_FALSE(hit(*b_, "k1"));
+  EXPECT_TRUE(test::eventually([&] { return !hit(*a_, "k1") && !hit(*a_, "k2"); }));
+  EXPECT_NE(*run(ex(), a_->redis_key("k1")), old_key);
+  EXPECT_TRUE(test::eventually([&] { return server_.cli({"EXISTS", old_key}) == "0"; }));
+  ASSERT_TRUE(run(ex(), a_->set("k1", "new")));
+  EXPECT_TRUE(hit(*b_, "k1"));
+}
+
+}  // namespace
+}  // namespace tiercache::cache
