@@ -11,6 +11,8 @@ pkg_check_modules(zstd REQUIRED IMPORTED_TARGET GLOBAL libzstd)
 pkg_check_modules(lz4 REQUIRED IMPORTED_TARGET GLOBAL liblz4)
 pkg_check_modules(xxhash REQUIRED IMPORTED_TARGET GLOBAL libxxhash)
 find_package(tomlplusplus REQUIRED)
+# JSON and MessagePack for the typed helpers (cache/typed.hpp); Debian ships its CMake config.
+find_package(nlohmann_json 3.11 REQUIRED)
 
 # Asio's io_uring-free epoll reactor, no deprecated names, and Boost.System's header-only mode.
 add_library(tiercache_boost INTERFACE)

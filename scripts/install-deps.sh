@@ -10,7 +10,7 @@ packages=(
   # libraries
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libxxhash-dev
-  libzstd-dev liblz4-dev
+  libzstd-dev liblz4-dev nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev redis-server redis-tools openssl
   procps
