@@ -54,6 +54,20 @@ TEST_F(RateLimitedLoaderTest, RunsTheLoaderWhenAdmitted) {
   EXPECT_EQ(outcome.decision->remaining, 0u);
 }
 
+asio::awaitable<Result<std::string>> fetch_page() {
+  co_return std::string(4096, 'p');  // on the heap: a value destroyed twice would show
+}
+
+TEST_F(RateLimitedLoaderTest, HandsOverALargeValueIntact) {
+  auto load = rate_limited(limiter(2, 60s), "pages", [] { return fetch_page(); });
+  auto value = io_.run(load());
+  ASSERT_TRUE(value);
+  EXPECT_EQ(*value, std::string(4096, 'p'));
+  auto outcome = io_.run(load.load());
+  ASSERT_TRUE(outcome.value);
+  EXPECT_EQ(*outcome.value, std::string(4096, 'p'));
+}
+
 TEST_F(RateLimitedLoaderTest, FailsWithRateLimitedAndTheDecisionWithoutCallingTheLoader) {
   auto load = rate_limited(limiter(1, 60s), "search", [this] { return fetch(&upstream_); });
   ASSERT_TRUE(io_.run(load()));

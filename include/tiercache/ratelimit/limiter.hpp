@@ -51,7 +51,7 @@ class Limiter {
   // Cancellation: terminal, forwarded to the Redis request. A request already sent may still be
   //   counted by Redis. The Limiter stays usable.
   // Lifetimes: none: the key is moved in, and the call holds what it needs of the Limiter.
-  // Example: examples/rate_limit.cpp (to be written)
+  // Example: examples/rate_limit.cpp
   [[nodiscard]] asio::awaitable<Result<Decision>> allow(std::string key, std::uint32_t cost = 1);
 
   // What allow(key, cost) would answer now, counting nothing. remaining is the units available

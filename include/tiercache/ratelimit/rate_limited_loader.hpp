@@ -40,7 +40,7 @@ struct WaitOptions {
 //   would be too long; the Limiter's errors (Errc::invalid_argument); operation_aborted.
 // Cancellation: terminal, during a wait or a Redis request; nothing is counted after it.
 // Lifetimes: none: everything is taken by value.
-// Example: examples/rate_limit.cpp (to be written)
+// Example: examples/rate_limit.cpp
 [[nodiscard]] asio::awaitable<Result<Decision>> acquire(Limiter limiter, std::string key,
                                                         WaitOptions options = {});
 
@@ -86,7 +86,9 @@ class RateLimitedLoader {
     Result<Decision> d = co_await acquire(std::move(limiter), std::move(key), options);
     if (!d) co_return Outcome{d.error(), std::nullopt};
     if (!d->allowed) co_return Outcome{make_error_code(Errc::rate_limited), *d};
-    co_return Outcome{co_await loader(), *d};
+    // Named first: g++ 12 destroys a co_await result used inside a braced initializer twice.
+    Result<T> value = co_await loader();
+    co_return Outcome{std::move(value), *d};
   }
   static asio::awaitable<Result<T>> value_of(asio::awaitable<Outcome> outcome) {
     Outcome done = co_await std::move(outcome);
