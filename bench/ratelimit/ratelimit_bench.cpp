@@ -10,19 +10,15 @@
 #include "tiercache/redis/client.hpp"
 #include "tiercache/redis/script.hpp"
 
+#include "support/private_redis.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -47,53 +43,6 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kCallers = 64;
 constexpr std::size_t kKeys = 100;
-
-// A private redis-server, started and ended by pid (as bench/redis/client_bench.cpp).
-class Server {
- public:
-  Server() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    ::close(fd);
-    const std::string port = std::to_string(port_);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500; ++i) {
-      if (redisContext* c = redisConnect("127.0.0.1", port_); c != nullptr) {
-        auto* reply = static_cast<redisReply*>(c->err == 0 ? redisCommand(c, "PING") : nullptr);
-        const bool ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
-        if (reply != nullptr) freeReplyObject(reply);
-        redisFree(c);
-        if (ok) return;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    std::fprintf(stderr, "redis-server did not start on port %u\n", port_);
-    std::exit(1);
-  }
-  ~Server() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 double cpu_seconds() {
   rusage u{};
@@ -252,7 +201,7 @@ int main(int argc, char** argv) {
   std::printf("client:  1 pipelined link, %zu callers over %zu keys, %zu decisions per case\n",
               kCallers, kKeys, total);
   spdlog::set_level(spdlog::level::warn);
-  Server server;
+  tiercache::bench::PrivateRedis server;
   asio::io_context io(1);
   auto guard = asio::make_work_guard(io);
   std::thread io_thread([&] { io.run(); });
