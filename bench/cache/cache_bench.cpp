@@ -13,6 +13,7 @@
 #include "tiercache/cache/l1.hpp"
 #include "tiercache/redis/client.hpp"
 
+#include "support/measure.hpp"
 #include "support/private_redis.hpp"
 #include "support/zipf.hpp"
 
@@ -56,6 +57,8 @@ namespace redis = tiercache::redis;
 namespace resp = tiercache::resp;
 using tiercache::Result;
 using Clock = std::chrono::steady_clock;
+using tiercache::bench::cpu_seconds;
+using tiercache::bench::percentile;
 using namespace std::chrono_literals;
 
 // ---- settings
@@ -240,22 +243,6 @@ asio::awaitable<void> caller(const Operation& op, const std::vector<std::uint32_
     }
   }
   if (--run.remaining == 0) run.done.set_value();
-}
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto secs = [](timeval t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
 }
 
 struct Figures {

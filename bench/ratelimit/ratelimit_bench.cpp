@@ -10,6 +10,7 @@
 #include "tiercache/redis/client.hpp"
 #include "tiercache/redis/script.hpp"
 
+#include "support/measure.hpp"
 #include "support/private_redis.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -39,26 +40,12 @@ namespace asio = boost::asio;
 namespace redis = tiercache::redis;
 namespace ratelimit = tiercache::ratelimit;
 using Clock = std::chrono::steady_clock;
+using tiercache::bench::cpu_seconds;
+using tiercache::bench::percentile;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kCallers = 64;
 constexpr std::size_t kKeys = 100;
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto secs = [](timeval t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
 
 struct Figures {
   double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us = 0, admitted = 0, server_us = 0;

@@ -6,6 +6,7 @@
 
 #include "tiercache/redis/client.hpp"
 
+#include "support/measure.hpp"
 #include "support/private_redis.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -32,20 +33,13 @@ namespace asio = boost::asio;
 namespace redis = tiercache::redis;
 namespace resp = tiercache::resp;
 using Clock = std::chrono::steady_clock;
+using tiercache::bench::cpu_seconds;
+using tiercache::bench::percentile;
 
 struct Figures {
   double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us_per_op = 0;
   std::size_t errors = 0;
 };
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto secs = [](timeval t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
 
 struct Run {
   redis::Client* client;
@@ -70,13 +64,6 @@ asio::awaitable<void> caller(Run& run, std::size_t n, std::vector<double>& laten
     if (!reply || reply->is_error()) ++run.errors;
   }
   if (--run.remaining_callers == 0) run.done.set_value();
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
 }
 
 Figures run_ours(asio::io_context& io, redis::Client& client, bool set, const std::string& value,

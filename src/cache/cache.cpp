@@ -121,16 +121,9 @@ asio::awaitable<Result<ReadResult>> Cache::get(std::string key) {
 
 asio::awaitable<Result<void>> Cache::set(std::string key, std::string value, WriteOptions options) {
   auto self = impl_;
-  if (auto ok = self->check_key(key); !ok) co_return ok.error();
-  if (value.size() > self->options_.max_value_size) co_return Errc::value_too_large;
-  auto v = co_await self->ns_version();
-  if (!v) co_return v.error();
-  auto tags = co_await self->write_tags(*v, options);
-  if (!tags) co_return tags.error();
-  auto entry = self->make_entry(std::move(value), options, std::move(tags->stored),
-                                std::move(tags->dependencies));
-  if (!entry) co_return entry.error();
-  co_return co_await self->write(self->data_key(*v, key), std::move(*entry));
+  auto prepared = co_await self->prepare_write(std::move(key), std::move(value), options);
+  if (!prepared) co_return prepared.error();
+  co_return co_await self->write(std::move(prepared->rk), std::move(prepared->entry));
 }
 
 asio::awaitable<Result<bool>> Cache::del(std::string key) {

@@ -80,6 +80,15 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   Result<std::shared_ptr<Entry>> make_entry(std::string value, const WriteOptions& options,
                                             std::vector<std::string> stored_tags,
                                             std::vector<std::string> dependencies) const;
+  // What a write of one key needs: its Redis key and its entry (tags versioned, times set).
+  // Fails with invalid_key, value_too_large, invalid_argument or redis_unavailable.
+  struct PreparedWrite {
+    std::string rk;
+    std::shared_ptr<Entry> entry;
+  };
+  [[nodiscard]] asio::awaitable<Result<PreparedWrite>> prepare_write(std::string key,
+                                                                     std::string value,
+                                                                     WriteOptions options);
   // The entry as L1 may hold it: times clipped to untracked_l1_ttl when not tracking.
   std::shared_ptr<const Entry> for_l1(std::shared_ptr<const Entry> entry) const;
   void l1_fill(const LoadTicket& ticket, std::shared_ptr<const Entry> entry);

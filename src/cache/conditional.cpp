@@ -126,35 +126,21 @@ asio::awaitable<Result<bool>> Cache::Impl::write_if(std::string rk, std::shared_
 asio::awaitable<Result<bool>> Cache::set_if_absent(std::string key, std::string value,
                                                    WriteOptions options) {
   auto self = impl_;
-  if (auto ok = self->check_key(key); !ok) co_return bool_error(ok.error());
-  if (value.size() > self->options_.max_value_size) co_return bool_error(Errc::value_too_large);
-  auto v = co_await self->ns_version();
-  if (!v) co_return bool_error(v.error());
-  auto tags = co_await self->write_tags(*v, options);
-  if (!tags) co_return bool_error(tags.error());
-  auto entry = self->make_entry(std::move(value), options, std::move(tags->stored),
-                                std::move(tags->dependencies));
-  if (!entry) co_return bool_error(entry.error());
+  auto prepared = co_await self->prepare_write(std::move(key), std::move(value), options);
+  if (!prepared) co_return bool_error(prepared.error());
   const auto now = self->clock_.wall_now();
   co_return co_await self->write_if(
-      self->data_key(*v, key), std::move(*entry),
+      std::move(prepared->rk), std::move(prepared->entry),
       [now](const Impl::Current& c) { return !(c.valid && c.entry->is_fresh(now)); });
 }
 
 asio::awaitable<Result<bool>> Cache::compare_and_set(std::string key, std::uint64_t version,
                                                      std::string value, WriteOptions options) {
   auto self = impl_;
-  if (auto ok = self->check_key(key); !ok) co_return bool_error(ok.error());
-  if (value.size() > self->options_.max_value_size) co_return bool_error(Errc::value_too_large);
-  auto v = co_await self->ns_version();
-  if (!v) co_return bool_error(v.error());
-  auto tags = co_await self->write_tags(*v, options);
-  if (!tags) co_return bool_error(tags.error());
-  auto entry = self->make_entry(std::move(value), options, std::move(tags->stored),
-                                std::move(tags->dependencies));
-  if (!entry) co_return bool_error(entry.error());
+  auto prepared = co_await self->prepare_write(std::move(key), std::move(value), options);
+  if (!prepared) co_return bool_error(prepared.error());
   auto result = co_await self->write_if(
-      self->data_key(*v, key), std::move(*entry),
+      std::move(prepared->rk), std::move(prepared->entry),
       [version](const Impl::Current& c) { return c.valid && c.entry->version == version; });
   // Contention here means the version moved on: a plain "no".
   if (!result && result.error() == Errc::contention) co_return false;

@@ -90,6 +90,20 @@ Result<std::shared_ptr<Entry>> Cache::Impl::make_entry(
   return entry;
 }
 
+asio::awaitable<Result<Cache::Impl::PreparedWrite>> Cache::Impl::prepare_write(
+    std::string key, std::string value, WriteOptions options) {
+  if (auto ok = check_key(key); !ok) co_return ok.error();
+  if (value.size() > options_.max_value_size) co_return Errc::value_too_large;
+  auto v = co_await ns_version();
+  if (!v) co_return v.error();
+  auto tags = co_await write_tags(*v, options);
+  if (!tags) co_return tags.error();
+  auto entry =
+      make_entry(std::move(value), options, std::move(tags->stored), std::move(tags->dependencies));
+  if (!entry) co_return entry.error();
+  co_return PreparedWrite{.rk = data_key(*v, key), .entry = std::move(*entry)};
+}
+
 std::shared_ptr<const Entry> Cache::Impl::for_l1(std::shared_ptr<const Entry> entry) const {
   if (tracking() || !redis_) return entry;
   const auto limit = clock_.wall_now() + options_.untracked_l1_ttl;
