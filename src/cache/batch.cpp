@@ -8,9 +8,10 @@
 #include "cache/cache_impl.hpp"
 
 namespace tiercache::cache {
+namespace {
 
-asio::awaitable<Result<std::vector<ReadResult>>> Cache::get_many(std::vector<std::string> keys) {
-  auto self = impl_;
+asio::awaitable<Result<std::vector<ReadResult>>> read_many(std::shared_ptr<Cache::Impl> self,
+                                                           std::vector<std::string> keys) {
   for (const auto& key : keys) {
     if (auto ok = self->check_key(key); !ok) co_return ok.error();
   }
@@ -52,6 +53,20 @@ asio::awaitable<Result<std::vector<ReadResult>>> Cache::get_many(std::vector<std
   for (const auto element : *reply) {
     results[missing[j]] = co_await self->accept_l2(rks[j], element, tickets[j]);
     ++j;
+  }
+  co_return results;
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::vector<ReadResult>>> Cache::get_many(std::vector<std::string> keys) {
+  auto self = impl_;
+  const std::size_t asked = keys.size();
+  auto results = co_await read_many(self, std::move(keys));
+  if (results) {
+    for (const auto& r : *results) self->count_read(r);
+  } else {
+    self->reads_.errors.fetch_add(asked, std::memory_order_relaxed);
   }
   co_return results;
 }

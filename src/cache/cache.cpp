@@ -93,16 +93,40 @@ void Cache::invalidate_l1_for_test(std::string_view redis_key) {
   impl_->invalidate_local(redis_key);
 }
 
+void Cache::Impl::count_read(const ReadResult& r) noexcept {
+  std::atomic<std::uint64_t>* counter = &reads_.misses;
+  if (!r.hit()) {
+    if (r.error) counter = &reads_.errors;  // nothing to serve, and a reason
+  } else if (r.stale || r.source == Source::stale) {
+    counter = &reads_.stale_served;
+  } else if (r.source == Source::l1) {
+    counter = &reads_.hits_l1;
+  } else if (r.source == Source::l2) {
+    counter = &reads_.hits_l2;
+  }  // else the loader made it: a miss of both tiers
+  counter->fetch_add(1, std::memory_order_relaxed);
+}
+
 CacheStats Cache::stats() const {
   const auto& c = impl_->counters_;
-  return CacheStats{.loader_calls = c.loader_calls.load(),
+  const auto& r = impl_->reads_;
+  const L1* l1 = impl_->l1_.get();
+  return CacheStats{.hits_l1 = r.hits_l1.load(std::memory_order_relaxed),
+                    .hits_l2 = r.hits_l2.load(std::memory_order_relaxed),
+                    .stale_served = r.stale_served.load(std::memory_order_relaxed),
+                    .misses = r.misses.load(std::memory_order_relaxed),
+                    .errors = r.errors.load(std::memory_order_relaxed),
+                    .loader_calls = c.loader_calls.load(),
                     .background_refreshes = c.background_refreshes.load(),
                     .early_refreshes = c.early_refreshes.load(),
                     .invalidations_received = c.invalidations_received.load(),
                     .fences = c.fences.load(),
                     .fail_safe_served = c.fail_safe_served.load(),
                     .lock_waits = c.lock_waits.load(),
-                    .lock_waiters = impl_->lock_waiters()};
+                    .lock_waiters = impl_->lock_waiters(),
+                    .l1_bytes = l1 ? l1->size_bytes() : 0,
+                    .l1_entries = l1 ? l1->entries() : 0,
+                    .l1 = l1 ? l1->stats() : L1Stats{}};
 }
 
 asio::awaitable<Result<std::string>> Cache::redis_key(std::string key) {
@@ -114,9 +138,14 @@ asio::awaitable<Result<std::string>> Cache::redis_key(std::string key) {
 
 asio::awaitable<Result<ReadResult>> Cache::get(std::string key) {
   auto self = impl_;
-  if (auto ok = self->check_key(key); !ok) co_return ok.error();
+  if (auto ok = self->check_key(key); !ok) {
+    self->count_read(ok.error());
+    co_return ok.error();
+  }
   auto v = co_await self->ns_version();
-  co_return co_await self->read(self->data_key(v ? *v : self->ns_version_hint_.load(), key));
+  auto r = co_await self->read(self->data_key(v ? *v : self->ns_version_hint_.load(), key));
+  self->count_read(r);
+  co_return r;
 }
 
 asio::awaitable<Result<void>> Cache::set(std::string key, std::string value, WriteOptions options) {
@@ -143,14 +172,16 @@ asio::awaitable<Result<bool>> Cache::del(std::string key) {
   const std::string tk = self->tag_key(dep);
   resp::Request req;
   req.push("UNLINK", rk);
-  req.push("INCR", tk);
-  req.push("PEXPIRE", tk, (self->options_.max_ttl * 2).count());
   auto reply = co_await self->exec(std::move(req));
   self->invalidate_local(rk);
-  if (auto* meta = self->meta()) meta->erase(tk);
   if (!reply) co_return bool_error(reply.error());
-  if (reply->at(0).is_error()) co_return bool_error(Errc::redis_unavailable);
-  co_return reply->at(0).integer() > 0;
+  if (reply->is_error()) co_return bool_error(Errc::redis_unavailable);
+  // Entries derived from this key (WriteOptions::dependencies) recorded its "dep:" version.
+  std::vector<std::string> keys{tk};  // no braced list inside co_await (g++ 12)
+  auto bumped = co_await self->run_version_script(true, std::move(keys), self->tag_key_ttl());
+  if (auto* meta = self->meta()) meta->erase(tk);
+  if (!bumped) co_return bool_error(bumped.error());
+  co_return reply->integer() > 0;
 }
 
 asio::awaitable<Result<bool>> Cache::exists(std::string key) {
@@ -182,7 +213,9 @@ asio::awaitable<Result<std::optional<std::chrono::milliseconds>>> Cache::ttl(std
 asio::awaitable<Result<ReadResult>> Cache::get_or_load(std::string key, Loader loader,
                                                        LoadPolicy policy) {
   auto self = impl_;
-  co_return co_await self->get_or_load(std::move(key), std::move(loader), std::move(policy));
+  auto r = co_await self->get_or_load(std::move(key), std::move(loader), std::move(policy));
+  self->count_read(r);
+  co_return r;
 }
 
 asio::awaitable<Result<void>> Cache::invalidate_tags(std::vector<std::string> tags) {

@@ -99,8 +99,15 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // ---- versions (tags.cpp)
   // The namespace version: L1 under tracking, else GET; the last known one when Redis fails.
   [[nodiscard]] asio::awaitable<Result<std::uint64_t>> ns_version();
+  // The current version of each tag. create: a write needs them, so absent tag keys are created
+  // (at a value never used before) and present ones have their TTL renewed; else absent reads 0.
   [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> tag_versions(
-      std::vector<std::string> tags);
+      std::vector<std::string> tags, bool create);
+  // Runs the bump (else the ensure) script of tags.cpp over version keys; their new values.
+  [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_version_script(
+      bool bump, std::vector<std::string> keys, std::chrono::milliseconds ttl);
+  // How long a tag key lives after its last bump or renewal.
+  std::chrono::milliseconds tag_key_ttl() const noexcept;
   // Whether every versioned tag of entry still has its version.
   [[nodiscard]] asio::awaitable<Result<bool>> tags_current(std::shared_ptr<const Entry> entry);
   // The stored tags for a write: user tags and "dep:<k>" for each dependency and (transitively)
@@ -232,6 +239,20 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
     std::atomic<std::uint64_t> loader_calls{0}, background_refreshes{0}, early_refreshes{0},
         invalidations_received{0}, fences{0}, fail_safe_served{0}, lock_waits{0};
   } counters_;
+
+  // Reads by outcome (CacheStats). Every read bumps one, from any thread: a line of their own,
+  // so the bumps do not bounce the line the other counters and members live on.
+  struct alignas(64) ReadCounters {
+    std::atomic<std::uint64_t> hits_l1{0}, hits_l2{0}, stale_served{0}, misses{0}, errors{0};
+  } reads_;
+  void count_read(const ReadResult& r) noexcept;
+  void count_read(const Result<ReadResult>& r) noexcept {
+    if (r) {
+      count_read(*r);
+    } else {
+      reads_.errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 };
 
 }  // namespace tiercache::cache

@@ -6,7 +6,8 @@
 // compare_and_set) rather than overwrite it. Each attempt is two round trips; contention is
 // bounded by kAttempts. Without Redis the same shape runs on L1: a load ticket taken before the
 // read stands for the compared bytes (any change to the key stales it).
-// Counters are plain Redis integers (INCRBY, and PEXPIRE NX so the TTL is set once, at creation).
+// Counters are plain Redis integers: INCRBY, and a TTL set once, at creation (a script rather
+// than PEXPIRE NX, which Redis before 7.0 refuses, failing the whole MULTI).
 
 #include "tiercache/cache/cache.hpp"
 #include "tiercache/cache/entry_format.hpp"
@@ -38,6 +39,17 @@ elseif v ~= ARGV[1] then
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
+)lua");
+  return script;
+}
+
+// KEYS[1]: a counter; ARGV[1]: the delta; ARGV[2]: its TTL in ms when it has none. Returns the sum;
+// a key holding a non-integer (an entry) or a sum out of range is Redis's error reply.
+const redis::Script& incr_script() {
+  static const redis::Script script(R"lua(
+local sum = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return sum
 )lua");
   return script;
 }
@@ -186,19 +198,20 @@ asio::awaitable<Result<std::int64_t>> Cache::incr(std::string key, std::int64_t 
   if (!v) co_return v.error();
   const std::string rk = self->data_key(*v, key);
   if (!self->redis_) co_return self->local_incr(rk, delta, life);
-  resp::Request req;
-  req.push("MULTI");
-  req.push("INCRBY", rk, delta);
-  req.push("PEXPIRE", rk, life.count(), "NX");
-  req.push("EXEC");
-  auto reply = co_await self->exec(std::move(req));
-  if (!reply) co_return reply.error();
-  const auto exec_reply = reply->at(reply->size() - 1);
-  if (exec_reply.is_error() || exec_reply.size() != 2) co_return Errc::redis_unavailable;
-  const auto sum = exec_reply.at(0);
-  // Not an integer, or out of range: the key holds an entry, or the sum would overflow.
-  if (sum.is_error()) co_return Errc::invalid_argument;
-  co_return sum.integer();
+  std::vector<std::string> keys{rk};
+  std::vector<std::string> args{std::to_string(delta), std::to_string(life.count())};
+  auto reply = co_await incr_script().exec(*self->redis_, std::move(keys), std::move(args));
+  if (!reply) co_return Errc::redis_unavailable;
+  if (reply->is_error()) {
+    // Not an integer, or out of range: the key holds an entry, or the sum would overflow.
+    const std::string_view text = reply->str();
+    if (text.find("not an integer") != std::string_view::npos ||
+        text.find("overflow") != std::string_view::npos) {
+      co_return Errc::invalid_argument;
+    }
+    co_return Errc::redis_unavailable;
+  }
+  co_return reply->integer();
 }
 
 asio::awaitable<Result<std::optional<std::int64_t>>> Cache::counter(std::string key) {

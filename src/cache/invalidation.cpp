@@ -24,21 +24,12 @@ asio::awaitable<Result<void>> Cache::Impl::invalidate_tags(std::vector<std::stri
     for (const auto& t : tags) ++local_tags_[t];
     co_return Result<void>{};
   }
-  resp::Request req;
-  for (const auto& t : tags) {
-    const std::string k = tag_key(t);
-    req.push("INCR", k);
-    req.push("PEXPIRE", k, (options_.max_ttl * 2).count());
-  }
-  auto reply = co_await exec(std::move(req));
-  for (const auto& t : tags) invalidate_local(tag_key(t));
-  if (!reply) co_return reply.error();
-  for (const auto element : *reply) {
-    if (element.is_error()) {
-      spdlog::warn("cache {}: invalidate_tags: {}", options_.ns, element.str());
-      co_return Errc::redis_unavailable;
-    }
-  }
+  std::vector<std::string> keys;
+  keys.reserve(tags.size());
+  for (const auto& t : tags) keys.push_back(tag_key(t));
+  auto bumped = co_await run_version_script(true, keys, tag_key_ttl());
+  for (const auto& k : keys) invalidate_local(k);
+  if (!bumped) co_return bumped.error();
   co_return Result<void>{};
 }
 
@@ -49,13 +40,13 @@ asio::awaitable<Result<void>> Cache::Impl::invalidate_namespace() {
     co_return Result<void>{};
   }
   const std::string vk = version_key();
-  resp::Request req;
-  req.push("INCR", vk);
-  auto reply = co_await exec(std::move(req));
+  // The version this process last knew: the keys to clean up (any older ones expire by TTL).
+  auto before = co_await ns_version();
+  std::vector<std::string> keys{vk};  // no braced list inside co_await (g++ 12)
+  auto bumped = co_await run_version_script(true, std::move(keys), std::chrono::milliseconds(0));
   invalidate_local(vk);
-  if (!reply) co_return reply.error();
-  if (reply->is_error()) co_return Errc::redis_unavailable;
-  const auto now_version = static_cast<std::uint64_t>(reply->integer());
+  if (!bumped) co_return bumped.error();
+  const std::uint64_t now_version = bumped->front();
   ns_version_hint_.store(now_version);
   // Old entries are unreachable now; L1 drops them at once rather than waiting for eviction.
   if (l1_) {
@@ -65,9 +56,9 @@ asio::awaitable<Result<void>> Cache::Impl::invalidate_namespace() {
       return key.starts_with(data_mark) && !key.starts_with(current);
     });
   }
-  if (now_version > 0) {
+  if (before) {
     asio::co_spawn(co_await asio::this_coro::executor,
-                   cleanup_namespace(shared_from_this(), now_version - 1), asio::detached);
+                   cleanup_namespace(shared_from_this(), *before), asio::detached);
   }
   co_return Result<void>{};
 }

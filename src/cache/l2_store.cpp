@@ -30,7 +30,12 @@ Result<void> Cache::Impl::check_key(std::string_view key) const {
 }
 
 std::string Cache::Impl::data_prefix(std::uint64_t ns_version) const {
-  return options_.ns + ":v" + std::to_string(ns_version) + ":";
+  // Versions are server µs (tags.cpp): hex keeps them to 13 characters.
+  char hex[16];
+  const auto end = std::to_chars(hex, hex + sizeof hex, ns_version, 16).ptr;
+  std::string prefix = options_.ns;
+  prefix.append(":v").append(hex, end).append(":");
+  return prefix;
 }
 
 std::string Cache::Impl::data_key(std::uint64_t ns_version, std::string_view key) const {

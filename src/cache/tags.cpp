@@ -1,20 +1,28 @@
-// Tag and namespace versions (docs/decisions/0003). An entry stores each tag with the version it
-// had before the value was loaded ("<version>:<tag>" in the L2 header's tag list); it is valid
-// while every such version is current. Versions are cached in L1 under the same tracking as
-// values, so the check costs no round trip on the hot path; a miss of several tags is one MGET.
-// A version key that does not exist reads 0. invalidate_tags gives tag keys a TTL of 2 x max_ttl:
-// any entry that recorded the old version has expired by the time the key expires and reads 0.
+// Tag and namespace versions (docs/decisions/0003 and 0012). An entry stores each tag with the
+// version it had before the value was loaded ("<version>:<tag>" in the L2 header's tag list); it
+// is valid while every such version is current. Versions are cached in L1 under the same tracking
+// as values, so the check costs no round trip on the hot path; a miss of several tags is one MGET.
+//
+// Version keys never repeat a value. A bump sets max(current + 1, the server's TIME in µs); a key
+// a write needs and does not find is created at TIME. So a version key that Redis evicted or
+// expired comes back with a value no entry recorded: what it invalidated stays invalid. A key that
+// does not exist reads 0, which no entry records, so its entries are misses until it is created.
 
 #include "tiercache/cache/entry_format.hpp"
 #include "tiercache/cache/error.hpp"
+#include "tiercache/redis/script.hpp"
 
 #include "cache/cache_impl.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 
 namespace tiercache::cache {
+
+using std::chrono::milliseconds;
 namespace {
 
 std::uint64_t parse_version(std::string_view text) {
@@ -23,7 +31,76 @@ std::uint64_t parse_version(std::string_view text) {
   return v;
 }
 
+// The server's clock in µs, formatted whole: Lua numbers are doubles, exact up to 2^53 (µs since
+// 1970 stay below it until the year 2255); tostring() would print them in exponent form.
+constexpr std::string_view kNowMicros = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function put(k, v)
+  if ARGV[1] == '0' then redis.call('SET', k, v) else redis.call('SET', k, v, 'PX', ARGV[1]) end
+end
+)lua";
+
+// KEYS: version keys; ARGV[1]: their TTL in ms, 0 for none. Sets each to max(current + 1, now)
+// and answers the new values.
+const redis::Script& bump_script() {
+  static const redis::Script script(std::string(kNowMicros) + R"lua(
+local out = {}
+for i, k in ipairs(KEYS) do
+  local v = string.format('%.0f', math.max((tonumber(redis.call('GET', k)) or 0) + 1, now))
+  put(k, v)
+  out[i] = v
+end
+return out
+)lua");
+  return script;
+}
+
+// KEYS: version keys; ARGV[1]: their TTL in ms, 0 for none. Creates each absent one at now,
+// renews the TTL of the others, and answers the values.
+const redis::Script& ensure_script() {
+  static const redis::Script script(std::string(kNowMicros) + R"lua(
+local out = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if not v then
+    v = string.format('%.0f', now)
+    put(k, v)
+  elseif ARGV[1] ~= '0' then
+    redis.call('PEXPIRE', k, ARGV[1])
+  end
+  out[i] = v
+end
+return out
+)lua");
+  return script;
+}
+
 }  // namespace
+
+asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::run_version_script(
+    bool bump, std::vector<std::string> keys, milliseconds ttl) {
+  const auto& script = bump ? bump_script() : ensure_script();
+  const std::size_t n = keys.size();
+  std::vector<std::string> args{std::to_string(ttl.count())};
+  auto reply = co_await script.exec(*redis_, std::move(keys), std::move(args));
+  if (!reply) co_return Errc::redis_unavailable;
+  if (reply->is_error()) {
+    spdlog::warn("cache {}: version script: {}", options_.ns, reply->str());
+    co_return Errc::redis_unavailable;
+  }
+  if (reply->size() != n) co_return Errc::redis_unavailable;
+  std::vector<std::uint64_t> versions;
+  versions.reserve(n);
+  for (const auto element : *reply) versions.push_back(parse_version(element.str()));
+  co_return versions;
+}
+
+milliseconds Cache::Impl::tag_key_ttl() const noexcept {
+  // An entry lives at most ttl + grace <= 2 x max_ttl past its write, and a write may use a version
+  // L1 has cached for up to max_ttl: a tag key renewed at that read outlives the entry.
+  return options_.max_ttl * 3;
+}
 
 asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
   if (!redis_) co_return ns_version_hint_.load();
@@ -39,14 +116,23 @@ asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
   auto reply = co_await exec(std::move(req));
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return Errc::redis_unavailable;
-  const std::uint64_t v = reply->is_null() ? 0 : parse_version(reply->str());
+  std::uint64_t v = 0;
+  if (reply->is_null()) {
+    // First use of the namespace, or its version key was lost: start at a value never used.
+    std::vector<std::string> keys{vk};  // no braced list inside co_await (g++ 12)
+    auto created = co_await run_version_script(false, std::move(keys), milliseconds(0));
+    if (!created) co_return created.error();
+    v = created->front();
+  } else {
+    v = parse_version(reply->str());
+  }
   ns_version_hint_.store(v);
   if (ticket) l1_fill_meta(*ticket, v);
   co_return v;
 }
 
 asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
-    std::vector<std::string> tags) {
+    std::vector<std::string> tags, bool create) {
   std::vector<std::uint64_t> versions(tags.size(), 0);
   if (!redis_) {
     std::lock_guard lock(local_tags_mu_);
@@ -72,16 +158,24 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
     keys.push_back(std::move(k));
   }
   if (missing.empty()) co_return versions;
-  resp::Request req;
-  req.push_range("MGET", "", keys);
-  auto reply = co_await exec(std::move(req));
-  if (!reply) co_return reply.error();
-  if (reply->is_error() || reply->size() != keys.size()) co_return Errc::redis_unavailable;
+  std::vector<std::uint64_t> fetched;
+  if (create) {
+    auto r = co_await run_version_script(false, std::move(keys), tag_key_ttl());
+    if (!r) co_return r.error();
+    fetched = std::move(*r);
+  } else {
+    resp::Request req;
+    req.push_range("MGET", "", keys);
+    auto reply = co_await exec(std::move(req));
+    if (!reply) co_return reply.error();
+    if (reply->is_error() || reply->size() != keys.size()) co_return Errc::redis_unavailable;
+    for (const auto element : *reply) {
+      fetched.push_back(element.is_null() ? 0 : parse_version(element.str()));
+    }
+  }
   for (std::size_t j = 0; j < missing.size(); ++j) {
-    const auto element = reply->at(j);
-    const std::uint64_t v = element.is_null() ? 0 : parse_version(element.str());
-    versions[missing[j]] = v;
-    if (!tickets.empty()) l1_fill_meta(tickets[j], v);
+    versions[missing[j]] = fetched[j];
+    if (!tickets.empty()) l1_fill_meta(tickets[j], fetched[j]);
   }
   co_return versions;
 }
@@ -96,7 +190,7 @@ asio::awaitable<Result<bool>> Cache::Impl::tags_current(std::shared_ptr<const En
     }
   }
   if (names.empty()) co_return true;
-  auto current = co_await tag_versions(std::move(names));
+  auto current = co_await tag_versions(std::move(names), false);
   if (!current) co_return Result<bool>(boost::system::in_place_error, current.error());
   co_return *current == stored;
 }
@@ -127,7 +221,7 @@ asio::awaitable<Result<Cache::Impl::WriteTags>> Cache::Impl::write_tags(std::uin
   for (const auto& dep : closure) names.push_back("dep:" + dep);
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  auto versions = co_await tag_versions(names);
+  auto versions = co_await tag_versions(names, true);
   if (!versions) co_return versions.error();
   WriteTags out;
   for (std::size_t i = 0; i < names.size(); ++i) {

@@ -99,6 +99,34 @@ TEST_F(CacheBasicTest, AnEntryTurnsStaleThenExpiresByTheCachesClock) {
   EXPECT_FALSE(r->hit());
 }
 
+TEST_F(CacheBasicTest, StatsCountEveryReadByWhereItsAnswerCameFrom) {
+  auto a = make();
+  auto b = make();
+  ASSERT_TRUE(run(ex(), a->set("k", "v", {.ttl = 10s, .grace = 20s})));
+  ASSERT_TRUE(run(ex(), b->get("k")));       // from Redis
+  ASSERT_TRUE(run(ex(), b->get("k")));       // from L1
+  ASSERT_TRUE(run(ex(), b->get("absent")));  // nowhere
+  EXPECT_FALSE(run(ex(), b->get("")));       // refused
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  ASSERT_TRUE(run(ex(), b->get_or_load("loaded", test::counting(calls, "x"))));  // a miss, loaded
+  auto many = run(ex(), b->get_many({"k", "absent"}));  // one L1 hit, one miss
+  ASSERT_TRUE(many);
+  clock_.advance(11s);
+  ASSERT_TRUE(run(ex(), b->get("k")));  // stale, inside its grace
+
+  const CacheStats s = b->stats();
+  EXPECT_EQ(s.hits_l2, 1u);
+  EXPECT_EQ(s.hits_l1, 2u);
+  EXPECT_EQ(s.misses, 3u);
+  EXPECT_EQ(s.errors, 1u);
+  EXPECT_EQ(s.stale_served, 1u);
+  EXPECT_EQ(s.reads(), 8u);
+  EXPECT_DOUBLE_EQ(s.hit_ratio(), 4.0 / 8.0);
+  EXPECT_EQ(s.l1_entries, 2u);  // k and loaded
+  EXPECT_GT(s.l1_bytes, 0u);
+  EXPECT_EQ(a->stats().reads(), 0u);  // a only wrote
+}
+
 TEST_F(CacheBasicTest, RedisExpiresTheKeyAtItsTtl) {
   auto cache = make(Options{.l1_bytes = 0});
   ASSERT_TRUE(run(ex(), cache->set("k", "v", {.ttl = 100ms, .grace = 0ms})));

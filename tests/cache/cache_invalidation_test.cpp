@@ -57,6 +57,39 @@ TEST_F(CacheInvalidationTest, ATagDropsItsEntriesInBothInstances) {
   EXPECT_TRUE(hit(*a_, "paris:1"));
 }
 
+// A tag key that Redis evicted (volatile-lfu likes them: L1 answers their reads, so Redis sees
+// them idle) or let expire must not bring back what it invalidated: versions never repeat.
+TEST_F(CacheInvalidationTest, ALostTagKeyDoesNotBringBackWhatItInvalidated) {
+  ASSERT_TRUE(run(ex(), a_->set("first", "x", {.tags = {"city:paris"}})));
+  ASSERT_TRUE(run(ex(), a_->invalidate_tags({"city:paris"})));
+  ASSERT_TRUE(run(ex(), a_->set("second", "y", {.tags = {"city:paris"}})));
+  ASSERT_TRUE(run(ex(), a_->invalidate_tags({"city:paris"})));
+  ASSERT_EQ(server_.cli({"DEL", "cache:tag:city:paris"}), "1");  // as an eviction would
+  auto c = make();  // a process that never saw the versions
+  EXPECT_FALSE(hit(*c, "first"));
+  EXPECT_FALSE(hit(*c, "second"));
+  ASSERT_TRUE(run(ex(), a_->invalidate_tags({"city:paris"})));  // the key exists again
+  EXPECT_FALSE(hit(*c, "first"));
+  EXPECT_FALSE(hit(*c, "second"));
+  ASSERT_TRUE(run(ex(), c->set("third", "z", {.tags = {"city:paris"}})));
+  EXPECT_TRUE(hit(*b_, "third"));  // writes after the loss are valid
+}
+
+// The same for the namespace version: losing it starts a namespace no key was written under.
+TEST_F(CacheInvalidationTest, ALostNamespaceVersionKeyDoesNotBringBackOldKeys) {
+  ASSERT_TRUE(run(ex(), a_->set("k", "before")));
+  ASSERT_TRUE(run(ex(), a_->invalidate_namespace()));
+  ASSERT_TRUE(run(ex(), a_->set("k2", "after")));
+  ASSERT_EQ(server_.cli({"DEL", "cache:version"}), "1");
+  auto c = make();
+  EXPECT_FALSE(hit(*c, "k"));
+  EXPECT_FALSE(hit(*c, "k2"));
+  ASSERT_TRUE(run(ex(), c->set("k", "new")));
+  auto r = run(ex(), c->get("k"));
+  ASSERT_TRUE(r && r->hit());
+  EXPECT_EQ(r->value(), "new");
+}
+
 TEST_F(CacheInvalidationTest, DeletingADependencyDropsItsDependentsTransitively) {
   ASSERT_TRUE(run(ex(), a_->set("c", "base")));
   ASSERT_TRUE(run(ex(), a_->set("b", "from c", {.dependencies = {"c"}})));

@@ -78,7 +78,7 @@ TEST(RedisConfTest, TheDeployedConfigStartsAndTakesEffect) {
 }
 
 // Why volatile-lfu: the namespace version key has no TTL and must never be evicted, or the
-// namespace falls back to version 0 (docs/decisions/0008-redis-for-a-cache.md).
+// whole namespace misses once (docs/decisions/0008-redis-for-a-cache.md and 0012).
 TEST(RedisConfTest, EvictsEntriesButNeverTheNamespaceVersionKey) {
   auto directives = deploy_directives();
   directives.push_back("maxmemory 4mb");  // small enough to fill quickly

@@ -42,8 +42,16 @@ namespace asio = boost::asio;
 // (or a non-coroutine lambda returning one): a capturing lambda must not itself be a coroutine.
 using Loader = std::function<asio::awaitable<Result<std::string>>()>;
 
-// What the cache did since construction (for tests and metrics).
+// What the cache did since construction (for tests and metrics). Counters only grow; a view
+// that resets keeps its own baseline.
 struct CacheStats {
+  // Reads by outcome, one per key asked of get, get_many or get_or_load (exists counts as a get):
+  std::uint64_t hits_l1 = 0;       // a fresh value from L1
+  std::uint64_t hits_l2 = 0;       // a fresh value from Redis
+  std::uint64_t stale_served = 0;  // a value past its fresh_until (grace, soft timeout, fail-safe)
+  std::uint64_t misses = 0;        // no value in either tier: nothing, or what the loader made
+  std::uint64_t errors = 0;        // the read failed (bad key, Redis down with nothing to serve...)
+
   std::uint64_t loader_calls = 0;
   std::uint64_t background_refreshes = 0;  // stale-while-revalidate refreshes started
   std::uint64_t early_refreshes = 0;       // refreshes of fresh values (LoadPolicy::early_refresh)
@@ -52,6 +60,22 @@ struct CacheStats {
   std::uint64_t fail_safe_served = 0;
   std::uint64_t lock_waits = 0;  // loads that waited for another process's fleet lock
   std::size_t lock_waiters = 0;  // keys some load waits on now (a gauge)
+
+  // L1 now (all zero when L1 is off).
+  std::size_t l1_bytes = 0;
+  std::size_t l1_entries = 0;
+  L1Stats l1{};
+
+  std::uint64_t reads() const noexcept {
+    return hits_l1 + hits_l2 + stale_served + misses + errors;
+  }
+  // Hits (fresh or stale) over reads; 0 when nothing was read.
+  double hit_ratio() const noexcept {
+    const auto total = reads();
+    return total == 0
+               ? 0.0
+               : static_cast<double>(hits_l1 + hits_l2 + stale_served) / static_cast<double>(total);
+  }
 };
 
 class Cache {

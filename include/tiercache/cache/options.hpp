@@ -29,7 +29,7 @@ struct Options {
   // Redis TTL is ttl + grace. Default: 1 min. Raising it keeps more bytes in Redis for longer.
   std::chrono::milliseconds default_grace = 1min;
   // Longer TTLs (and graces) are clamped to this. Default: 7 days. It also bounds how long tag
-  // version keys live (2 x max_ttl), which keeps Redis free of stale tag counters.
+  // version keys live after their last use (3 x max_ttl: decision 0012).
   std::chrono::milliseconds max_ttl = std::chrono::hours(24 * 7);
   // L1's byte bound; 0 turns L1 off (every read asks Redis; with client tracking on, namespace
   // and tag versions are still kept in a 1 MiB tracked table, so a read is one round trip).
