@@ -12,6 +12,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -211,8 +212,14 @@ Checked<Config> parse(std::string_view text) {
   const std::string_view scheme = u.scheme();
   const bool is_unix = urls::grammar::ci_is_equal(scheme, "unix");
   const bool tls = urls::grammar::ci_is_equal(scheme, "rediss");
+  if (urls::grammar::ci_is_equal(scheme, "redis+cluster") ||
+      urls::grammar::ci_is_equal(scheme, "rediss+cluster")) {
+    return Bad{"scheme " + quoted(scheme) +
+               " names a Redis Cluster: read it with parse_deployment_url (or make_client)"};
+  }
   if (!is_unix && !tls && !urls::grammar::ci_is_equal(scheme, "redis")) {
-    return Bad{"scheme " + quoted(scheme) + " is not redis, rediss or unix"};
+    return Bad{"scheme " + quoted(scheme) +
+               " is not redis, rediss, unix, redis+cluster or rediss+cluster"};
   }
   if (u.has_fragment()) return Bad{"a fragment ('#...') has no meaning in a Redis URL"};
 
@@ -299,7 +306,68 @@ std::optional<std::string> env(const char* name) {
   return std::string(value);
 }
 
+// redis+cluster://[userinfo@]h1:p1,h2:p2[/][?query]: each seed is checked as the host and port
+// of a plain URL with the same userinfo and query, so every rule of parse() applies to it.
+Checked<Deployment> parse_cluster(std::string_view text, bool tls) {
+  const auto slashes = text.find("://");
+  if (slashes == std::string_view::npos)
+    return Bad{"expected " + quoted(text.substr(0, text.find(':'))) + "://host:port,..."};
+  const std::string_view rest = text.substr(slashes + 3);
+  const auto authority_end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::string_view tail =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  const auto at = authority.rfind('@');
+  const std::string_view userinfo =
+      at == std::string_view::npos ? std::string_view() : authority.substr(0, at + 1);
+  const std::string_view hosts =
+      at == std::string_view::npos ? authority : authority.substr(at + 1);
+  if (!tail.empty() && tail.front() == '/' && tail.size() > 1 && tail[1] != '?') {
+    return Bad{"a Redis Cluster has only database 0: remove the path " +
+               quoted(tail.substr(0, tail.find('?')))};
+  }
+  const std::string prefix = std::string(tls ? "rediss://" : "redis://") + std::string(userinfo);
+  Deployment out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = hosts.find(',', start);
+    const std::string_view host = hosts.substr(start, comma - start);
+    if (host.empty()) return Bad{"a seed node is missing (redis+cluster://h1:p1,h2:p2)"};
+    auto one = parse(prefix + std::string(host) + std::string(tail));
+    if (auto* bad = std::get_if<Bad>(&one)) return Bad{"seed " + quoted(host) + ": " + bad->why};
+    Config& config = std::get<Config>(one);
+    if (config.database != 0) return Bad{"a Redis Cluster has only database 0"};
+    ServerAddress seed{config.host, config.port};
+    if (out.cluster_seeds.empty()) out.config = std::move(config);
+    if (std::find(out.cluster_seeds.begin(), out.cluster_seeds.end(), seed) ==
+        out.cluster_seeds.end()) {
+      out.cluster_seeds.push_back(std::move(seed));
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<Deployment> parse_deployment_url(std::string_view url, std::string* why) {
+  const auto colon = url.find(':');
+  const std::string_view scheme = url.substr(0, colon == std::string_view::npos ? 0 : colon);
+  const bool cluster = urls::grammar::ci_is_equal(scheme, "redis+cluster");
+  const bool cluster_tls = urls::grammar::ci_is_equal(scheme, "rediss+cluster");
+  if (!cluster && !cluster_tls) {
+    auto config = parse_url(url, why);
+    if (!config) return config.error();
+    return Deployment{.config = std::move(*config), .cluster_seeds = {}};
+  }
+  auto result = parse_cluster(url, cluster_tls);
+  if (auto* bad = std::get_if<Bad>(&result)) {
+    if (why != nullptr) *why = "invalid Redis URL: " + bad->why;
+    return make_error_code(Errc::invalid_url);
+  }
+  return std::move(std::get<Deployment>(result));
+}
 
 Result<Config> parse_url(std::string_view url, std::string* why) {
   auto result = parse(url);

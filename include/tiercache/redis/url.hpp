@@ -9,20 +9,45 @@
 // db. Percent-encoding is decoded everywhere ('+' stays a plus). Host: a name, an IPv4 address
 // or an IPv6 address in brackets ([::1]); port 1 to 65535, default 6379. The database comes from
 // the path (/2) or the db option, not both. Unknown or repeated options are errors.
+// Redis Cluster: redis+cluster://[[user][:password]@]h1:p1,h2:p2[,...][?option=value&...] (and
+// rediss+cluster://) names seed nodes, read by parse_deployment_url; the options are those above
+// and apply to every node link; a cluster has only database 0.
 // Use: Result<redis::Config> cfg = redis::parse_url(url); if (!cfg) fail(cfg.error().message());
 // Thread-safety: plain functions; config_from_env reads the environment (do not setenv meanwhile).
 
 #include "tiercache/base/result.hpp"
 #include "tiercache/redis/config.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tiercache::redis {
 
 // Errors: Errc::invalid_url; `why` (if given) receives a sentence naming the bad part, as
-// "port 99999 is out of range (1-65535)" or "unknown option 'foo'".
+// "port 99999 is out of range (1-65535)" or "unknown option 'foo'". A cluster URL is an error
+// here (one Config cannot name several nodes): see parse_deployment_url.
 [[nodiscard]] Result<Config> parse_url(std::string_view url, std::string* why = nullptr);
+
+struct ServerAddress {
+  std::string host;
+  std::uint16_t port = 6379;
+  friend bool operator==(const ServerAddress&, const ServerAddress&) = default;
+};
+
+// What a URL names: one server, or a Redis Cluster by its seed nodes.
+struct Deployment {
+  // The settings of every link. For a cluster, host and port are the first seed's.
+  Config config;
+  // The seeds of a cluster URL, in the URL's order (duplicates removed); empty for one server.
+  std::vector<ServerAddress> cluster_seeds;
+  bool cluster() const noexcept { return !cluster_seeds.empty(); }
+};
+
+// Any URL parse_url reads, plus redis+cluster:// and rediss+cluster://. Errors as parse_url's.
+[[nodiscard]] Result<Deployment> parse_deployment_url(std::string_view url,
+                                                      std::string* why = nullptr);
 
 // REDIS_URL if set; else REDIS_HOST, REDIS_PORT, REDIS_DB, REDIS_PASSWORD (and REDIS_USERNAME)
 // over the defaults, as the services we serve already configure themselves. A variable set to

@@ -1,0 +1,95 @@
+#pragma once
+// ClusterClient: the handle to a Redis Cluster. Learns which master serves each hash slot from
+// seed nodes (CLUSTER SHARDS, else CLUSTER SLOTS), keeps one pipelined Connection per node and
+// sends each command to the master of its key's slot; follows -MOVED and -ASK, and rides out a
+// failover by refreshing the map and retrying requests that were never sent. Routing rule and
+// limits: docs/decisions/0011-cluster.md.
+// Use: auto redis = redis::make_client(ex, "redis+cluster://h1:7000,h2:7001").value();
+//      redis->start(); Result<resp::Reply> r = co_await redis->exec(std::move(req));
+// Thread-safety: safe from any thread.
+
+#include "tiercache/redis/any_client.hpp"
+#include "tiercache/redis/url.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace tiercache::redis {
+
+// Why a cluster request failed without reaching Redis, besides the redis::Errc of its links.
+// Category "tiercache.redis.cluster". Kept out of redis::Errc for now: adding values there
+// breaks the exhaustive switch in src/resilience/guarded_client.cpp (see 0011-cluster.md).
+enum class ClusterErrc {
+  cross_slot = 1,  // a transaction's, script's or command's keys fall in different hash slots
+  cluster_down,    // no node gave a slot map, or no master serves the key's slot (yet)
+};
+const boost::system::error_category& cluster_category() noexcept;
+inline boost::system::error_code make_error_code(ClusterErrc e) noexcept {
+  return {static_cast<int>(e), cluster_category()};
+}
+
+struct ClusterOptions {
+  // Nodes asked for the slot map first; any one that answers is enough. REQUIRES: not empty.
+  std::vector<ServerAddress> seeds;
+  // Ask for the slot map this often even when nothing went wrong. Default: 10 s.
+  std::chrono::milliseconds refresh_interval{10'000};
+  // Redirects (-MOVED, -ASK, -TRYAGAIN) one request follows before it completes with the last
+  // error reply. Default: 5.
+  int max_redirects = 5;
+};
+
+class ClusterClient final : public AnyClient {
+ public:
+  // `config` applies to every node link (password, TLS, timeouts, tracking...); its host and
+  // port are replaced by each node's. Throws std::invalid_argument when options.seeds is empty
+  // or config.database is not 0 (a cluster has no other database).
+  ClusterClient(executor_type executor, Config config, ClusterOptions options);
+  ~ClusterClient() override;
+
+  ClusterClient(const ClusterClient&) = delete;
+  ClusterClient& operator=(const ClusterClient&) = delete;
+
+  executor_type get_executor() override;
+  void start() override;
+  void stop() override;
+  void set_push_handler(PushHandler handler) override;
+  void set_link_handler(LinkHandler handler) override;
+  const Config& config() const noexcept override;
+
+  // "host:port" of the master serving each slot range, for tests and the admin API:
+  // [(first, last, "127.0.0.1:7000"), ...] in slot order. Empty before the first map.
+  struct Range {
+    int first = 0;
+    int last = 0;
+    std::string master;
+  };
+  std::vector<Range> slot_map() const;
+  // Maps learned since start (initial, periodic, and after redirects or errors).
+  std::uint64_t refreshes() const;
+
+ protected:
+  void do_exec(resp::Request request, ExecHandler handler) override;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Client for redis://, rediss:// and unix:// URLs, ClusterClient for redis+cluster:// and
+// rediss+cluster:// (see redis/url.hpp). Not started. Errors: Errc::invalid_url, with the
+// reason in `why`.
+[[nodiscard]] Result<std::shared_ptr<AnyClient>> make_client(AnyClient::executor_type executor,
+                                                             std::string_view url,
+                                                             std::string* why = nullptr);
+
+}  // namespace tiercache::redis
+
+template <>
+struct boost::system::is_error_code_enum<tiercache::redis::ClusterErrc> : std::true_type {};

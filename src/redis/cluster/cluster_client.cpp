@@ -1,0 +1,315 @@
+// ClusterClient: the slot map and its refresh.
+//
+// The map is learned, never configured: any node answers CLUSTER SHARDS (Redis 7; CLUSTER SLOTS
+// before it) with every slot range and its master. It is asked for
+//   - at start, from the seeds;
+//   - after a -MOVED (the one slot is patched at once from the redirect; the full map follows,
+//     since a moved slot usually means a resharding or a failover that moved many);
+//   - after a link error or -CLUSTERDOWN/-TRYAGAIN (a master may have died and a replica taken
+//     over: only a fresh map names the new master);
+//   - every ClusterOptions::refresh_interval, to notice topology changes nobody hit yet.
+// Refreshes are coalesced (one at a time) and spaced by at least kMinRefreshGap, so a storm of
+// redirects costs one CLUSTER SHARDS, not one per request. A refresh asks the known masters
+// first, then every other node it has ever linked to (seeds included), and takes the first map.
+// Node links are never closed before stop(): a node that left is one idle link that keeps
+// trying to reconnect with backoff, which is cheaper than tracking its in-flight requests.
+
+#include "tiercache/redis/client.hpp"
+#include "tiercache/redis/error.hpp"
+#include "tiercache/redis/slot.hpp"
+
+#include "redis/cluster/cluster_impl.hpp"
+#include "redis/cluster/command_keys.hpp"
+
+#include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tiercache::redis {
+namespace {
+
+constexpr auto kMinRefreshGap = std::chrono::milliseconds(100);
+
+resp::Request one(std::string_view a, std::string_view b) {
+  resp::Request req;
+  req.push(a, b);
+  return req;
+}
+
+// Completes the caller's handler with the coroutine's outcome, on the handler's executor.
+struct SpawnDone {
+  using executor_type = asio::any_completion_executor;
+  using cancellation_slot_type = asio::cancellation_slot;
+
+  executor_type executor;
+  AnyClient::ExecHandler handler;
+
+  executor_type get_executor() const noexcept { return executor; }
+  cancellation_slot_type get_cancellation_slot() const noexcept {
+    return asio::get_associated_cancellation_slot(handler);
+  }
+  void operator()(const std::exception_ptr& ep, std::pair<error_code, resp::Reply> outcome) {
+    if (ep) {
+      std::move(handler)(make_error_code(Errc::stopped), resp::Reply());
+      return;
+    }
+    std::move(handler)(outcome.first, std::move(outcome.second));
+  }
+};
+
+}  // namespace
+
+ClusterClient::Impl::Impl(executor_type executor, Config config, ClusterOptions options)
+    : executor_(std::move(executor)),
+      config_(std::move(config)),
+      options_(std::move(options)),
+      strand_(asio::make_strand(executor_)),
+      timer_(strand_) {
+  if (options_.seeds.empty()) throw std::invalid_argument("ClusterClient: no seed nodes");
+  if (config_.database != 0) {
+    throw std::invalid_argument("ClusterClient: a Redis Cluster has only database 0");
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& seed : options_.seeds) node_locked({seed.host, seed.port});
+}
+
+void ClusterClient::Impl::start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_ || stopped_) return;
+    started_ = true;
+    for (auto& [key, conn] : nodes_) conn->start();
+  }
+  request_refresh();
+  asio::co_spawn(strand_, periodic(shared_from_this()), asio::detached);
+}
+
+void ClusterClient::Impl::stop() {
+  std::unordered_map<std::string, std::shared_ptr<Connection>> nodes;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    nodes = nodes_;
+    slots_.clear();
+    masters_.clear();
+  }
+  for (auto& [key, conn] : nodes) conn->stop();
+  asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+}
+
+void ClusterClient::Impl::set_push_handler(PushHandler handler) {
+  std::lock_guard lock(mu_);
+  push_ = std::move(handler);
+  for (auto& [key, conn] : nodes_) conn->set_push_handler(push_);
+}
+
+void ClusterClient::Impl::set_link_handler(LinkHandler handler) {
+  std::lock_guard lock(mu_);
+  link_ = std::move(handler);
+  for (auto& [key, conn] : nodes_) conn->set_link_handler(link_);
+}
+
+bool ClusterClient::Impl::have_map() const {
+  std::lock_guard lock(mu_);
+  return have_map_;
+}
+
+bool ClusterClient::Impl::stopped() const {
+  std::lock_guard lock(mu_);
+  return stopped_;
+}
+
+std::shared_ptr<Connection> ClusterClient::Impl::route(int slot) {
+  std::lock_guard lock(mu_);
+  if (stopped_ || slots_.empty()) return nullptr;
+  if (slot < 0) {
+    if (masters_.empty()) return nullptr;
+    return masters_[rotate_++ % masters_.size()];
+  }
+  return slots_[static_cast<std::size_t>(slot)];
+}
+
+std::shared_ptr<Connection> ClusterClient::Impl::node(const detail::Endpoint& at) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return nullptr;
+  return node_locked(at);
+}
+
+std::shared_ptr<Connection> ClusterClient::Impl::make_link(const std::string& host,
+                                                           std::uint16_t port) {
+  Config cfg = config_;
+  cfg.host = host;
+  cfg.port = port;
+  cfg.unix_socket.clear();
+  auto conn = std::make_shared<Connection>(executor_, std::move(cfg), next_index_++);
+  if (push_) conn->set_push_handler(push_);
+  if (link_) conn->set_link_handler(link_);
+  if (started_ && !stopped_) conn->start();
+  return conn;
+}
+
+std::shared_ptr<Connection> ClusterClient::Impl::node_locked(const detail::Endpoint& at) {
+  auto& conn = nodes_[at.key()];
+  if (!conn) conn = make_link(at.host, at.port);
+  return conn;
+}
+
+std::shared_ptr<Connection> ClusterClient::Impl::dedicated(const Connection& shared) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return nullptr;
+  return make_link(shared.config().host, shared.config().port);
+}
+
+void ClusterClient::Impl::apply_moved(int slot, const detail::Endpoint& to) {
+  std::lock_guard lock(mu_);
+  if (stopped_ || slots_.empty()) return;
+  auto conn = node_locked(to);
+  slots_[static_cast<std::size_t>(slot)] = conn;
+  if (std::find(masters_.begin(), masters_.end(), conn) == masters_.end()) {
+    masters_.push_back(conn);
+  }
+}
+
+void ClusterClient::Impl::apply(const detail::Topology& topology) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  std::vector<std::shared_ptr<Connection>> slots(kSlotCount);
+  std::vector<std::shared_ptr<Connection>> masters;
+  for (const auto& range : topology.ranges) {
+    auto conn = node_locked(range.master);
+    std::fill(slots.begin() + range.first, slots.begin() + range.last + 1, conn);
+    if (std::find(masters.begin(), masters.end(), conn) == masters.end()) masters.push_back(conn);
+  }
+  slots_.swap(slots);
+  masters_.swap(masters);
+  have_map_ = true;
+  refreshes_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<ClusterClient::Range> ClusterClient::Impl::slot_map() const {
+  std::lock_guard lock(mu_);
+  std::vector<Range> out;
+  for (std::size_t s = 0; s < slots_.size(); ++s) {
+    const Connection* conn = slots_[s].get();
+    const std::string name =
+        conn == nullptr ? "" : conn->config().host + ":" + std::to_string(conn->config().port);
+    if (!out.empty() && out.back().master == name && out.back().last + 1 == static_cast<int>(s)) {
+      out.back().last = static_cast<int>(s);
+    } else {
+      out.push_back({static_cast<int>(s), static_cast<int>(s), name});
+    }
+  }
+  std::erase_if(out, [](const Range& r) { return r.master.empty(); });
+  return out;
+}
+
+void ClusterClient::Impl::request_refresh() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || refreshing_) return;
+    if (have_map_ && Clock::now() - last_refresh_ < kMinRefreshGap) return;
+    refreshing_ = true;
+  }
+  asio::co_spawn(strand_, refresh_task(shared_from_this()), asio::detached);
+}
+
+asio::awaitable<void> ClusterClient::Impl::refresh_task(std::shared_ptr<Impl> self) {
+  const bool ok = co_await refresh_once(self);
+  if (!ok) spdlog::warn("redis cluster: no node gave a slot map");
+  std::lock_guard lock(self->mu_);
+  self->refreshing_ = false;
+  self->last_refresh_ = Clock::now();
+}
+
+asio::awaitable<bool> ClusterClient::Impl::refresh_once(std::shared_ptr<Impl> self) {
+  std::vector<std::shared_ptr<Connection>> candidates;
+  {
+    std::lock_guard lock(self->mu_);
+    candidates = self->masters_;
+    for (auto& [key, conn] : self->nodes_) {
+      if (std::find(candidates.begin(), candidates.end(), conn) == candidates.end()) {
+        candidates.push_back(conn);
+      }
+    }
+  }
+  for (auto& conn : candidates) {
+    if (self->stopped()) co_return false;
+    auto [ec, reply] =
+        co_await conn->async_exec(one("CLUSTER", "SHARDS"), asio::as_tuple(asio::use_awaitable));
+    if (ec) continue;
+    auto topology = detail::parse_shards(reply, self->config_.tls.enabled);
+    if (!topology) {
+      auto [ec2, slots] =
+          co_await conn->async_exec(one("CLUSTER", "SLOTS"), asio::as_tuple(asio::use_awaitable));
+      if (ec2) continue;
+      topology = detail::parse_slots(slots);
+    }
+    if (topology) {
+      self->apply(*topology);
+      co_return true;
+    }
+  }
+  co_return false;
+}
+
+asio::awaitable<void> ClusterClient::Impl::periodic(std::shared_ptr<Impl> self) {
+  while (!self->stopped()) {
+    self->timer_.expires_after(self->options_.refresh_interval);
+    co_await self->timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (self->stopped()) break;
+    self->request_refresh();
+  }
+}
+
+ClusterClient::ClusterClient(executor_type executor, Config config, ClusterOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(options))) {}
+
+ClusterClient::~ClusterClient() { impl_->stop(); }
+
+ClusterClient::executor_type ClusterClient::get_executor() { return impl_->executor_; }
+void ClusterClient::start() { impl_->start(); }
+void ClusterClient::stop() { impl_->stop(); }
+void ClusterClient::set_push_handler(PushHandler handler) {
+  impl_->set_push_handler(std::move(handler));
+}
+void ClusterClient::set_link_handler(LinkHandler handler) {
+  impl_->set_link_handler(std::move(handler));
+}
+const Config& ClusterClient::config() const noexcept { return impl_->config_; }
+std::vector<ClusterClient::Range> ClusterClient::slot_map() const { return impl_->slot_map(); }
+std::uint64_t ClusterClient::refreshes() const {
+  return impl_->refreshes_.load(std::memory_order_relaxed);
+}
+
+void ClusterClient::do_exec(resp::Request request, ExecHandler handler) {
+  auto strand = asio::make_strand(impl_->executor_);
+  auto executor = asio::get_associated_executor(handler, strand);
+  asio::co_spawn(std::move(strand), Impl::run(impl_, std::move(request)),
+                 SpawnDone{std::move(executor), std::move(handler)});
+}
+
+Result<std::shared_ptr<AnyClient>> make_client(AnyClient::executor_type executor,
+                                               std::string_view url, std::string* why) {
+  auto deployment = parse_deployment_url(url, why);
+  if (!deployment) return deployment.error();
+  if (!deployment->cluster()) {
+    return std::shared_ptr<AnyClient>(
+        std::make_shared<Client>(std::move(executor), std::move(deployment->config)));
+  }
+  ClusterOptions options;
+  options.seeds = std::move(deployment->cluster_seeds);
+  return std::shared_ptr<AnyClient>(std::make_shared<ClusterClient>(
+      std::move(executor), std::move(deployment->config), std::move(options)));
+}
+
+}  // namespace tiercache::redis
