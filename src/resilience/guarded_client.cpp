@@ -34,6 +34,7 @@
 // resilience::retry() is there for callers that want more.
 #include "tiercache/resilience/guarded_client.hpp"
 
+#include "tiercache/redis/cluster_client.hpp"
 #include "tiercache/redis/error.hpp"
 #include "tiercache/resilience/bulkhead.hpp"
 #include "tiercache/resilience/error.hpp"
@@ -77,6 +78,7 @@ Verdict verdict_of_error(error_code ec) noexcept {
   if (ec == boost::asio::error::operation_aborted) return Verdict::ignore;
   if (ec == boost::asio::error::timed_out) return Verdict::timeout;
   if (ec.category() == resilience::category()) return Verdict::ignore;
+  if (ec == redis::ClusterErrc::cross_slot) return Verdict::ignore;  // the caller's keys, not Redis
   if (ec.category() != redis::category()) return Verdict::failure;
   switch (static_cast<redis::Errc>(ec.value())) {
     case redis::Errc::connect_timeout:

@@ -6,6 +6,7 @@
 #include "tiercache/resilience/guarded_client.hpp"
 
 #include "tiercache/redis/client.hpp"
+#include "tiercache/redis/cluster_client.hpp"
 #include "tiercache/redis/error.hpp"
 #include "tiercache/resilience/error.hpp"
 #include "tiercache/resp/reader.hpp"
@@ -142,6 +143,8 @@ TEST(GuardedClientVerdictTest, ErrorRepliesAreAnswersUnlessTheServerIsNotServing
   EXPECT_EQ(verdict_of(redis::Errc::queue_full, ok, 1), Verdict::ignore);
   EXPECT_EQ(verdict_of(boost::asio::error::operation_aborted, ok, 1), Verdict::ignore);
   EXPECT_EQ(verdict_of(Errc::circuit_open, ok, 1), Verdict::ignore);
+  EXPECT_EQ(verdict_of(redis::ClusterErrc::cross_slot, ok, 1), Verdict::ignore);
+  EXPECT_EQ(verdict_of(redis::ClusterErrc::cluster_down, ok, 1), Verdict::failure);
 }
 
 TEST(GuardedClientTest, PassesRequestsWhileClosed) {
