@@ -117,6 +117,8 @@ CacheStats Cache::stats() const {
                     .misses = r.misses.load(std::memory_order_relaxed),
                     .errors = r.errors.load(std::memory_order_relaxed),
                     .loader_calls = c.loader_calls.load(),
+                    .loader_errors = c.loader_errors.load(),
+                    .loader_timeouts = c.loader_timeouts.load(),
                     .background_refreshes = c.background_refreshes.load(),
                     .early_refreshes = c.early_refreshes.load(),
                     .invalidations_received = c.invalidations_received.load(),

@@ -236,8 +236,9 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
       TIERCACHE_GUARDED_BY(notices_mu_);
 
   struct Counters {
-    std::atomic<std::uint64_t> loader_calls{0}, background_refreshes{0}, early_refreshes{0},
-        invalidations_received{0}, fences{0}, fail_safe_served{0}, lock_waits{0};
+    std::atomic<std::uint64_t> loader_calls{0}, loader_errors{0}, loader_timeouts{0},
+        background_refreshes{0}, early_refreshes{0}, invalidations_received{0}, fences{0},
+        fail_safe_served{0}, lock_waits{0};
   } counters_;
 
   // Reads by outcome (CacheStats). Every read bumps one, from any thread: a line of their own,

@@ -91,9 +91,11 @@ asio::awaitable<Result<std::string>> Cache::Impl::call_loader(Loader loader, mil
                  run_loader(call, std::move(loader), options_.ns), asio::detached);
   if (!co_await call->done->wait_for(hard)) {
     spdlog::warn("cache {}: loader did not answer within {} ms", options_.ns, hard.count());
+    counters_.loader_timeouts.fetch_add(1);
     co_return Errc::loader_timeout;
   }
   std::lock_guard lock(call->mu);
+  if (!call->result) counters_.loader_errors.fetch_add(1);
   co_return std::move(call->result);
 }
 

@@ -41,9 +41,9 @@ const std::vector<FamilySpec>& families() {
        {"namespace", "tier", "result"},
        Kind::cache},
       {"tiercache_cache_loader_calls_total",
-       "Loader runs (misses and refreshes).",
+       "Loader runs (misses and refreshes) by outcome: ok, error (failed or threw), timeout.",
        MetricType::counter,
-       {"namespace"},
+       {"namespace", "result"},
        Kind::cache},
       {"tiercache_cache_refreshes_total",
        "Refreshes started: background (stale-while-revalidate) or early (of a fresh value).",
@@ -237,9 +237,14 @@ void CacheCollector::collect_caches(metrics::CallbackSink& sink, int family) con
         sink.add({ns, "l2", "miss"}, d(s.misses));
         sink.add({ns, "l2", "error"}, d(s.errors));
         break;
-      case 1:
-        sink.add({ns}, d(s.loader_calls));
+      case 1: {
+        // A call is counted when it starts and its failure when it ends: one still running is ok.
+        const auto failed = s.loader_errors + s.loader_timeouts;
+        sink.add({ns, "ok"}, d(s.loader_calls > failed ? s.loader_calls - failed : 0));
+        sink.add({ns, "error"}, d(s.loader_errors));
+        sink.add({ns, "timeout"}, d(s.loader_timeouts));
         break;
+      }
       case 2:
         sink.add({ns, "background"}, d(s.background_refreshes));
         sink.add({ns, "early"}, d(s.early_refreshes));

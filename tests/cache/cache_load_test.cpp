@@ -114,6 +114,9 @@ TEST_F(CacheLoadTest, AThrowingLoaderWithNothingStaleFailsWithLoaderFailed) {
   auto r = run(ex(), cache->get_or_load("k", test::throwing(calls_)));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::loader_failed);
+  EXPECT_EQ(cache->stats().loader_errors, 1u);
+  EXPECT_EQ(cache->stats().loader_timeouts, 0u);
+  EXPECT_EQ(cache->stats().errors, 1u);
 }
 
 TEST_F(CacheLoadTest, FailSafeServesStaleWhenRedisIsKilled) {
@@ -148,6 +151,9 @@ TEST_F(CacheLoadTest, TheHardTimeoutBoundsTheWait) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::loader_timeout);
   EXPECT_LT(took, 2s);
+  // The caller's wait and the flight's end on the same deadline; the flight counts a moment later.
+  EXPECT_TRUE(test::eventually([&] { return cache->stats().loader_timeouts == 1; }));
+  EXPECT_EQ(cache->stats().loader_errors, 0u);
 }
 
 TEST_F(CacheLoadTest, TheSoftTimeoutAnswersStaleWhileTheLoadGoesOn) {

@@ -106,9 +106,16 @@ TEST_F(CacheCollectorTest, CountsLoadsAndExportsEveryCacheUnderItsNamespace) {
   ASSERT_TRUE(run(ex(), hotels->get_or_load("paris", test::counting(calls, "list"))));
   ASSERT_TRUE(run(ex(), hotels->get_or_load("paris", test::counting(calls, "list"))));
   EXPECT_EQ(calls->load(), 1);
+  EXPECT_FALSE(run(ex(), hotels->get_or_load("rome", test::throwing(calls))));
 
   std::string text = registry_.scrape();
-  EXPECT_EQ(sample(text, "tiercache_cache_loader_calls_total", {{"namespace", "hotels"}}), 1.0);
+  const auto loads = [&](const char* result) {
+    return sample(text, "tiercache_cache_loader_calls_total",
+                  {{"namespace", "hotels"}, {"result", result}});
+  };
+  EXPECT_EQ(loads("ok"), 1.0);
+  EXPECT_EQ(loads("error"), 1.0);
+  EXPECT_EQ(loads("timeout"), 0.0);
   EXPECT_EQ(sample(text, "tiercache_cache_requests_total",
                    {{"namespace", "hotels"}, {"tier", "l2"}, {"result", "miss"}}),
             1.0);

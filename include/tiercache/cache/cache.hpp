@@ -53,6 +53,8 @@ struct CacheStats {
   std::uint64_t errors = 0;        // the read failed (bad key, Redis down with nothing to serve...)
 
   std::uint64_t loader_calls = 0;
+  std::uint64_t loader_errors = 0;         // calls that failed or threw
+  std::uint64_t loader_timeouts = 0;       // calls past their hard timeout (they run on, unwaited)
   std::uint64_t background_refreshes = 0;  // stale-while-revalidate refreshes started
   std::uint64_t early_refreshes = 0;       // refreshes of fresh values (LoadPolicy::early_refresh)
   std::uint64_t invalidations_received = 0;  // keys named by tracking pushes
