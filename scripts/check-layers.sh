@@ -3,7 +3,7 @@
 # tiercache/<M>/... only when M is L or a layer below it. Prints each violation; exit 1 if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-layers=(base resp redis cache ratelimit resilience metrics calendar server cli)
+layers=(base resp redis cache ratelimit resilience metrics health calendar server cli)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && echo "$i" && return; done; echo -1; }
 # cache, ratelimit, resilience and metrics stand side by side: none includes another.
 peers="cache ratelimit resilience metrics"
