@@ -7,6 +7,11 @@
 #include <algorithm>
 
 namespace tiercache::server {
+namespace {
+
+constexpr std::size_t kL1OnlyFallbackBytes = std::size_t{16} << 20;
+
+}  // namespace
 
 cache::CacheStats Namespace::stats() const {
   cache::CacheStats now = cache->stats();
@@ -75,6 +80,14 @@ std::shared_ptr<Namespace> Namespaces::make(const NamespaceConfig& ns) {
     rc.client_name = "tiercached:" + ns.name;
     client = std::make_shared<redis::Client>(executor_, std::move(rc));
   }
+  std::size_t l1_bytes = ns.l1_bytes;
+  if (!client && l1_bytes == 0) {
+    // With no Redis, L1 is the only place to keep anything: an L1-off namespace gets a small one
+    // rather than stopping the daemon (docs/decisions/0010-daemon.md).
+    l1_bytes = kL1OnlyFallbackBytes;
+    spdlog::warn("namespace '{}': l1_bytes = 0 but no Redis: running with a {} MiB L1", ns.name,
+                 l1_bytes >> 20);
+  }
   auto out = std::make_shared<Namespace>();
   out->config = ns;
   out->cache = std::make_unique<cache::Cache>(std::move(client),
@@ -82,7 +95,7 @@ std::shared_ptr<Namespace> Namespaces::make(const NamespaceConfig& ns) {
                                                              .default_ttl = ns.default_ttl,
                                                              .default_grace = ns.grace,
                                                              .max_ttl = ns.max_ttl,
-                                                             .l1_bytes = ns.l1_bytes,
+                                                             .l1_bytes = l1_bytes,
                                                              .max_value_size = ns.max_value_size});
   const auto counter = [&](std::string_view result) { return &writes_.with({ns.name, result}); };
   out->counters = NamespaceCounters{
