@@ -13,6 +13,8 @@ pkg_check_modules(xxhash REQUIRED IMPORTED_TARGET GLOBAL libxxhash)
 find_package(tomlplusplus REQUIRED)
 # JSON and MessagePack for the typed helpers (cache/typed.hpp); Debian ships its CMake config.
 find_package(nlohmann_json 3.11 REQUIRED)
+# The daemon's command line (src/server/command_line.cpp); Debian's libcli11-dev, header-only.
+find_package(CLI11 REQUIRED)
 
 # Asio's io_uring-free epoll reactor, no deprecated names, and Boost.System's header-only mode.
 add_library(tiercache_boost INTERFACE)

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+# gen-openapi.py: writes docs/openapi.json (the REST API of tiercached) from the tables below.
+# Run from the repository root after changing a route: python3 scripts/gen-openapi.py
+import json
+def ref(n): return {"$ref": f"#/components/{n}"}
+err = lambda desc: {"description": desc, "content": {"application/json": {"schema": ref("schemas/Error")}}}
+ns = {"name": "namespace", "in": "path", "required": True, "description": "A configured namespace: 1-64 of [A-Za-z0-9_.-].", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"}}
+key = {"name": "key", "in": "path", "required": True, "description": "The key, percent-encoded (%2F for '/'): 1-1024 bytes, no control characters, no '.' or '..' segment.", "schema": {"type": "string", "minLength": 1, "maxLength": 1024}}
+common = {"400": ref("responses/BadRequest"), "404": ref("responses/NotFound"), "503": ref("responses/Unavailable")}
+def q(name, desc, schema=None, explode=False):
+    p = {"name": name, "in": "query", "required": False, "description": desc, "schema": schema or {"type": "string"}}
+    return p
+def h(name, desc):
+    return {"name": name, "in": "header", "required": False, "description": desc, "schema": {"type": "string"}}
+duration = {"type": "string", "pattern": "^([0-9]+(ms|s|m|h|d))+$|^[0-9]+$", "examples": ["90s", "10m", "1h30m"]}
+write_params = [
+  q("ttl", "How long the value is fresh. A duration (500ms, 90s, 10m, 1h30m, 7d) or seconds; > 0 and at most the namespace's max_ttl. Default: the namespace's default_ttl.", duration),
+  q("grace", "How long after that it may be served stale. Default: the namespace's grace.", duration),
+  q("tag", "An invalidation tag (repeatable).", {"type": "string", "maxLength": 256}),
+  q("tags", "Comma-separated tags."),
+  q("dependency", "A key of this namespace the value derives from (repeatable): deleting it drops this value."),
+  q("dependencies", "Comma-separated dependencies."),
+  q("priority", "Who leaves L1 first when it is full.", {"type": "string", "enum": ["low", "normal", "high"]}),
+  h("X-Cache-TTL", "As ttl. Giving an option both as query parameter and header is an error."),
+  h("X-Cache-Grace", "As grace."), h("X-Cache-Tags", "As tags."), h("X-Cache-Dependencies", "As dependencies."), h("X-Cache-Priority", "As priority."),
+]
+value_headers = {
+  "ETag": {"description": "The entry's version (strong).", "schema": {"type": "string"}},
+  "Age": {"description": "Seconds since the value was written.", "schema": {"type": "integer"}},
+  "X-Cache": {"description": "HIT, or STALE inside the grace window.", "schema": {"type": "string", "enum": ["HIT", "STALE"]}},
+  "X-Cache-Tier": {"description": "Where the value came from.", "schema": {"type": "string", "enum": ["l1", "l2"]}},
+  "X-Cache-Degraded": {"description": "true when Redis could not be asked.", "schema": {"type": "string"}},
+}
+doc = {
+ "openapi": "3.1.0",
+ "info": {"title": "tiercached", "version": "0.1.0",
+   "description": "The tiercache daemon's HTTP API: a two-tier cache (in-process L1 + Redis L2) by namespace and key, invalidation, rate limits, statistics and health.\n\nEvery error is JSON of one shape: {\"error\": {\"code\": \"invalid_key\", \"message\": \"...\"}}. `code` is stable; `message` is for people. Bad input changes nothing."},
+ "servers": [{"url": "http://127.0.0.1:8080"}],
+ "paths": {
+  "/v1/cache/{namespace}/{key}": {
+   "parameters": [ns, key],
+   "get": {"operationId": "getValue", "summary": "Read a value", "description": "The exact bytes written, with their Content-Type.",
+     "parameters": [h("If-None-Match", "An ETag list, or *: 304 when it matches.")],
+     "responses": {"200": {"description": "The value.", "headers": value_headers, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                   "304": {"description": "Not modified (If-None-Match matched).", "headers": {"ETag": value_headers["ETag"]}},
+                   "400": ref("responses/BadRequest"),
+                   "404": {"description": "key_not_found, namespace_not_found.", "content": {"application/json": {"schema": ref("schemas/Error")}}},
+                   "503": ref("responses/Unavailable")}},
+   "put": {"operationId": "putValue", "summary": "Write a value", "description": "Write-through: Redis, then L1. The body is stored byte for byte; its Content-Type is remembered (up to 255 bytes).",
+     "parameters": write_params,
+     "requestBody": {"required": False, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+     "responses": {"204": {"description": "Stored."},
+                   "400": ref("responses/BadRequest"), "404": ref("responses/NotFound"),
+                   "413": err("body_too_large (limits.max_body_bytes) or value_too_large (the namespace's max_value_size)."),
+                   "503": ref("responses/Unavailable")}},
+   "delete": {"operationId": "deleteValue", "summary": "Delete a value", "description": "From both tiers; values depending on it go too.",
+     "responses": {"200": {"description": "Whether Redis had it.", "content": {"application/json": {"schema": {"type": "object", "properties": {"deleted": {"type": "boolean"}}, "required": ["deleted"]}}}}, **common}}},
+  "/v1/cache/{namespace}/{key}/ttl": {
+   "parameters": [ns, key],
+   "get": {"operationId": "getTtl", "summary": "Time left of a value",
+     "responses": {"200": {"description": "fresh_ms: fresh this long; ttl_ms: gone after this long (fresh + grace left).", "content": {"application/json": {"schema": {"type": "object", "properties": {"key": {"type": "string"}, "fresh_ms": {"type": "integer"}, "ttl_ms": {"type": "integer"}, "stale": {"type": "boolean"}}, "required": ["key", "fresh_ms", "ttl_ms", "stale"]}}}}, **common}}},
+  "/v1/cache/{namespace}/batch/get": {
+   "parameters": [ns],
+   "post": {"operationId": "batchGet", "summary": "Read up to 1000 keys", "description": "L1 first, the rest in one Redis round trip.",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": False, "required": ["keys"], "properties": {"keys": {"type": "array", "maxItems": 1000, "items": {"type": "string"}}}}}}},
+     "responses": {"200": {"description": "One result per key, in order.", "content": {"application/json": {"schema": {"type": "object", "properties": {"results": {"type": "array", "items": ref("schemas/BatchResult")}}}}}}, **common}}},
+  "/v1/cache/{namespace}/batch/set": {
+   "parameters": [ns],
+   "post": {"operationId": "batchSet", "summary": "Write up to 1000 values atomically", "description": "All land in Redis or none does (MULTI/EXEC). One set of write options for all.",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas/BatchSet")}}},
+     "responses": {"200": {"description": "Stored.", "content": {"application/json": {"schema": {"type": "object", "properties": {"written": {"type": "integer"}}}}}}, "413": err("value_too_large"), **common}}},
+  "/v1/cache/{namespace}/invalidate": {
+   "parameters": [ns],
+   "post": {"operationId": "invalidate", "summary": "Invalidate keys, tags, a pattern or the whole namespace",
+     "description": "At least one member. Tags and the namespace are O(1) (version bumps); a pattern is SCAN + UNLINK in batches. Other instances' L1 copies follow through Redis tracking.",
+     "requestBody": {"required": True, "content": {"application/json": {"schema": ref("schemas/Invalidate")}}},
+     "responses": {"200": {"description": "What was done.", "content": {"application/json": {"schema": {"type": "object", "properties": {"keys_deleted": {"type": "integer"}, "tags_invalidated": {"type": "integer"}, "pattern_removed": {"type": "integer"}, "namespace_invalidated": {"type": "boolean"}}}}}}, **common}}},
+  "/v1/ratelimit/{name}": {
+   "parameters": [{"name": "name", "in": "path", "required": True, "description": "A limit configured as [ratelimits.<name>].", "schema": {"type": "string"}}],
+   "post": {"operationId": "rateLimit", "summary": "Count a request against a rate limit",
+     "parameters": [q("key", "Who is limited (a tenant, a user). Default: \"default\".", {"type": "string", "maxLength": 256}), q("cost", "Units this request costs. Default 1.", {"type": "integer", "minimum": 1})],
+     "responses": {"200": {"description": "Admitted.", "headers": {"RateLimit-Limit": {"schema": {"type": "integer"}}, "RateLimit-Remaining": {"schema": {"type": "integer"}}, "RateLimit-Reset": {"description": "Seconds until usage is back to zero.", "schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"type": "object", "properties": {"allowed": {"type": "boolean"}, "limit": {"type": "integer"}, "remaining": {"type": "integer"}, "reset_s": {"type": "integer"}}}}}},
+                   "429": {"description": "rate_limited.", "headers": {"Retry-After": {"description": "Seconds.", "schema": {"type": "integer"}}, "RateLimit-Limit": {"schema": {"type": "integer"}}, "RateLimit-Remaining": {"schema": {"type": "integer"}}, "RateLimit-Reset": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": ref("schemas/Error")}}},
+                   "400": ref("responses/BadRequest"), "404": err("ratelimit_not_found"), "503": err("ratelimit_unavailable: the daemon runs without Redis.")}}},
+  "/v1/stats": {"get": {"operationId": "stats", "summary": "Hits, misses, errors and hit rate, in all and per namespace",
+     "responses": {"200": {"description": "Counters since start or the last reset.", "content": {"application/json": {"schema": ref("schemas/Stats")}}}}}},
+  "/v1/health": {"get": {"operationId": "health", "summary": "Health assessment (not built yet)", "responses": {"501": err("not_implemented")}}},
+  "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness: the process answers", "responses": {"200": {"description": "Up.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}}},
+  "/readyz": {"get": {"operationId": "readyz", "summary": "Readiness, and whether Redis is connected or the daemon runs on L1 alone",
+     "description": "200 while serving, even with Redis down (L1 still serves and every instance shares that Redis); 503 while draining on shutdown.",
+     "responses": {"200": {"description": "Ready.", "content": {"application/json": {"schema": ref("schemas/Ready")}}}, "503": {"description": "Draining.", "content": {"application/json": {"schema": ref("schemas/Ready")}}}}}},
+  "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus text format 0.0.4", "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+  "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+  "/v1/admin/namespaces/{namespace}/clear": {"parameters": [ns], "post": {"operationId": "adminClear", "summary": "Drop every value of a namespace (O(1))", "security": [{"bearer": []}],
+     "responses": {"200": {"description": "Cleared.", "content": {"application/json": {"schema": {"type": "object", "properties": {"cleared": {"type": "string"}}}}}}, "401": ref("responses/Unauthorized"), "404": err("route_not_found when no admin token is configured; namespace_not_found."), "503": ref("responses/Unavailable")}}},
+  "/v1/admin/stats/reset": {"post": {"operationId": "adminResetStats", "summary": "Reset the counters of /v1/stats and /metrics", "security": [{"bearer": []}],
+     "responses": {"200": {"description": "Reset.", "content": {"application/json": {"schema": {"type": "object", "properties": {"reset": {"type": "boolean"}}}}}}, "401": ref("responses/Unauthorized"), "404": err("route_not_found when no admin token is configured.")}}},
+ },
+ "components": {
+  "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "server.admin_token (or TIERCACHE_ADMIN_TOKEN). Without one the admin routes do not exist (404)."}},
+  "responses": {
+   "BadRequest": err("Bad input, nothing changed. Codes: invalid_key, invalid_ttl, invalid_grace, invalid_tag, invalid_dependency, invalid_priority, invalid_pattern, invalid_content_type, invalid_argument, unknown_parameter, unknown_field, malformed_json, bad_target, bad_request."),
+   "NotFound": err("namespace_not_found, key_not_found or route_not_found."),
+   "Unavailable": err("redis_unavailable, too_many_namespaces, too_many_connections or shutting_down."),
+   "Unauthorized": {"description": "unauthorized: missing or wrong bearer token.", "headers": {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}, "content": {"application/json": {"schema": ref("schemas/Error")}}},
+  },
+  "schemas": {
+   "Error": {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {"error": {"type": "object", "required": ["code", "message"], "additionalProperties": False, "properties": {
+      "code": {"type": "string", "description": "Stable, snake_case.", "examples": ["invalid_key", "key_not_found", "malformed_json", "body_too_large", "headers_too_large", "method_not_allowed", "rate_limited", "redis_unavailable", "internal"]},
+      "message": {"type": "string"}}}}},
+   "BatchResult": {"type": "object", "required": ["key", "hit"], "properties": {"key": {"type": "string"}, "hit": {"type": "boolean"}, "value": {"type": "string", "description": "The bytes, when they are UTF-8."}, "value_base64": {"type": "string", "description": "The bytes, base64, when they are not UTF-8."}, "content_type": {"type": "string"}, "etag": {"type": "string"}, "stale": {"type": "boolean"}, "error": {"type": "string", "description": "An error code when Redis could not answer for this key."}}},
+   "BatchItem": {"type": "object", "additionalProperties": False, "required": ["key"], "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 1024}, "value": {"type": "string"}, "value_base64": {"type": "string", "contentEncoding": "base64"}, "content_type": {"type": "string", "maxLength": 255}}, "oneOf": [{"required": ["value"]}, {"required": ["value_base64"]}]},
+   "BatchSet": {"type": "object", "additionalProperties": False, "required": ["items"], "properties": {"items": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ref("schemas/BatchItem")}, "ttl": duration, "grace": duration, "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 64}, "dependencies": {"type": "array", "items": {"type": "string"}, "maxItems": 64}, "priority": {"enum": ["low", "normal", "high"]}}},
+   "Invalidate": {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {"keys": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}, "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}, "pattern": {"type": "string", "description": "A Redis glob over the namespace's keys (escape *?[]\\ in literal parts)."}, "all": {"type": "boolean", "description": "The whole namespace."}}},
+   "NamespaceStats": {"type": "object", "properties": {k: {"type": "integer"} for k in ["hits", "hits_l1", "hits_l2", "stale_served", "misses", "errors", "sets", "deletes", "write_errors", "invalidations_received", "l1_bytes", "l1_entries"]} | {"hit_rate": {"type": "number"}}},
+   "Stats": {"type": "object", "properties": {"hits": {"type": "integer"}, "misses": {"type": "integer"}, "errors": {"type": "integer"}, "hit_rate": {"type": "number", "minimum": 0, "maximum": 1}, "mode": {"enum": ["two_tier", "l1_only"]}, "uptime_s": {"type": "integer"}, "namespaces": {"type": "object", "additionalProperties": ref("schemas/NamespaceStats")}}},
+   "Ready": {"type": "object", "properties": {"status": {"enum": ["ready", "draining"]}, "mode": {"enum": ["two_tier", "l1_only"]}, "redis": {"enum": ["connected", "down", "unreachable", "not_configured"], "description": "connected: answered a PING now; down: configured and reached at start, not answering now; unreachable: not reached at start (L1 only until restart); not_configured: L1 only by design."}, "degraded": {"type": "boolean"}}},
+  },
+ },
+}
+json.dump(doc, open('docs/openapi.json', 'w'), indent=2)
+open('docs/openapi.json', 'a').write('\n')

@@ -1,0 +1,415 @@
+// Config: the TOML reader. Every table lists the keys it knows; any other key is an error at its
+// own line, so a typo ("defualt_ttl") fails the start instead of being silently ignored.
+
+#include "server/config.hpp"
+
+#include "tiercache/redis/url.hpp"
+
+#include "server/units.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace tiercache::server {
+namespace {
+
+// Thrown while walking the document; load_config adds the source name.
+struct Bad {
+  std::string field;
+  toml::source_position at;
+  std::string why;
+};
+
+[[noreturn]] void bad(std::string field, const toml::node& node, std::string why) {
+  throw Bad{std::move(field), node.source().begin, std::move(why)};
+}
+
+const toml::table& table(const toml::node& node, const std::string& field) {
+  const auto* t = node.as_table();
+  if (t == nullptr) bad(field, node, "must be a table");
+  return *t;
+}
+
+void only_keys(const toml::table& t, const std::string& prefix,
+               std::initializer_list<std::string_view> known) {
+  for (const auto& [key, node] : t) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+      std::string list;
+      for (const auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      bad(prefix + std::string(key.str()), node, "unknown key (known: " + list + ")");
+    }
+  }
+}
+
+std::string string_of(const toml::node& node, const std::string& field) {
+  const auto* s = node.as_string();
+  if (s == nullptr) bad(field, node, "must be a string");
+  return s->get();
+}
+
+bool bool_of(const toml::node& node, const std::string& field) {
+  const auto* b = node.as_boolean();
+  if (b == nullptr) bad(field, node, "must be true or false");
+  return b->get();
+}
+
+std::int64_t int_of(const toml::node& node, const std::string& field, std::int64_t lo,
+                    std::int64_t hi) {
+  const auto* i = node.as_integer();
+  if (i == nullptr) bad(field, node, "must be an integer");
+  if (i->get() < lo || i->get() > hi) {
+    bad(field, node, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return i->get();
+}
+
+std::chrono::milliseconds duration_of(const toml::node& node, const std::string& field,
+                                      bool allow_zero = false) {
+  std::optional<std::chrono::milliseconds> d;
+  if (const auto* i = node.as_integer()) {
+    if (i->get() >= 0) d = parse_duration(std::to_string(i->get()));
+  } else if (const auto* s = node.as_string()) {
+    d = parse_duration(s->get());
+  }
+  if (!d) bad(field, node, "must be a duration such as \"500ms\", \"90s\", \"10m\" or \"1h30m\"");
+  if (!allow_zero && d->count() == 0) bad(field, node, "must be greater than 0");
+  return *d;
+}
+
+std::size_t size_of(const toml::node& node, const std::string& field) {
+  std::optional<std::size_t> n;
+  if (const auto* i = node.as_integer()) {
+    if (i->get() >= 0) n = parse_size(std::to_string(i->get()));
+  } else if (const auto* s = node.as_string()) {
+    n = parse_size(s->get());
+  }
+  if (!n) bad(field, node, "must be a size such as 65536, \"64KiB\" or \"16MiB\" (at most 1 TiB)");
+  return *n;
+}
+
+void read_server(const toml::table& t, Config& c) {
+  only_keys(t, "server.", {"listen", "threads", "admin_token", "access_log", "log_level"});
+  if (const auto* n = t.get("listen")) {
+    try {
+      set_listen(c, string_of(*n, "server.listen"), "server.listen");
+    } catch (const ConfigError& e) {
+      // Its text is "server.listen: <why>"; the position is added here.
+      const std::string why = e.what();
+      const auto colon = why.find(": ");
+      bad("server.listen", *n, colon == std::string::npos ? why : why.substr(colon + 2));
+    }
+  }
+  if (const auto* n = t.get("threads")) {
+    c.threads = static_cast<std::size_t>(int_of(*n, "server.threads", 0, 1024));
+  }
+  if (const auto* n = t.get("admin_token")) {
+    c.admin_token = string_of(*n, "server.admin_token");
+    if (!c.admin_token.empty() && c.admin_token.size() < 16) {
+      bad("server.admin_token", *n, "must be at least 16 characters (or empty: admin off)");
+    }
+  }
+  if (const auto* n = t.get("access_log")) {
+    c.access_log = string_of(*n, "server.access_log");
+    if (c.access_log.empty())
+      bad("server.access_log", *n, "must not be empty (\"off\" turns it off)");
+  }
+  if (const auto* n = t.get("log_level")) {
+    c.log_level = string_of(*n, "server.log_level");
+    static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                   "error", "critical", "off"};
+    if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
+      bad("server.log_level", *n, "must be trace, debug, info, warn, error, critical or off");
+    }
+  }
+}
+
+void read_limits(const toml::table& t, Limits& l) {
+  only_keys(t, "limits.",
+            {"max_header_bytes", "max_body_bytes", "read_timeout", "idle_timeout", "write_timeout",
+             "max_connections", "drain_timeout"});
+  if (const auto* n = t.get("max_header_bytes")) {
+    l.max_header_bytes = size_of(*n, "limits.max_header_bytes");
+    if (l.max_header_bytes < 1024 || l.max_header_bytes > (1 << 20)) {
+      bad("limits.max_header_bytes", *n, "must be 1KiB..1MiB");
+    }
+  }
+  if (const auto* n = t.get("max_body_bytes")) {
+    l.max_body_bytes = size_of(*n, "limits.max_body_bytes");
+    if (l.max_body_bytes < 1024 || l.max_body_bytes > (std::size_t{1} << 30)) {
+      bad("limits.max_body_bytes", *n, "must be 1KiB..1GiB");
+    }
+  }
+  if (const auto* n = t.get("read_timeout"))
+    l.read_timeout = duration_of(*n, "limits.read_timeout");
+  if (const auto* n = t.get("idle_timeout"))
+    l.idle_timeout = duration_of(*n, "limits.idle_timeout");
+  if (const auto* n = t.get("write_timeout")) {
+    l.write_timeout = duration_of(*n, "limits.write_timeout");
+  }
+  if (const auto* n = t.get("drain_timeout")) {
+    l.drain_timeout = duration_of(*n, "limits.drain_timeout", true);
+  }
+  if (const auto* n = t.get("max_connections")) {
+    l.max_connections =
+        static_cast<std::size_t>(int_of(*n, "limits.max_connections", 1, 1'000'000));
+  }
+}
+
+void read_redis(const toml::table& t, Config& c) {
+  only_keys(t, "redis.", {"url"});
+  if (const auto* n = t.get("url")) {
+    try {
+      set_redis_url(c, string_of(*n, "redis.url"), "redis.url");
+    } catch (const ConfigError& e) {
+      // ConfigError's text already says "redis.url: ..."; keep only the reason.
+      std::string why = e.what();
+      const auto colon = why.find(": ");
+      bad("redis.url", *n, colon == std::string::npos ? why : why.substr(colon + 2));
+    }
+  }
+}
+
+NamespaceConfig read_namespace(const toml::table& t, const std::string& prefix,
+                               NamespaceConfig ns) {
+  only_keys(t, prefix, {"default_ttl", "grace", "max_ttl", "l1_bytes", "max_value_size"});
+  if (const auto* n = t.get("default_ttl"))
+    ns.default_ttl = duration_of(*n, prefix + "default_ttl");
+  if (const auto* n = t.get("grace")) ns.grace = duration_of(*n, prefix + "grace", true);
+  if (const auto* n = t.get("max_ttl")) ns.max_ttl = duration_of(*n, prefix + "max_ttl");
+  if (const auto* n = t.get("l1_bytes")) ns.l1_bytes = size_of(*n, prefix + "l1_bytes");
+  if (const auto* n = t.get("max_value_size")) {
+    ns.max_value_size = size_of(*n, prefix + "max_value_size");
+    if (ns.max_value_size == 0) bad(prefix + "max_value_size", *n, "must be greater than 0");
+  }
+  if (ns.default_ttl > ns.max_ttl) {
+    bad(prefix + "default_ttl", *t.get(t.contains("default_ttl") ? "default_ttl" : "max_ttl"),
+        "must not exceed max_ttl (" + format_duration(ns.max_ttl) + ")");
+  }
+  return ns;
+}
+
+void read_cache(const toml::table& t, Config& c) {
+  only_keys(t, "cache.", {"allow_unlisted_namespaces", "max_namespaces", "defaults"});
+  if (const auto* n = t.get("allow_unlisted_namespaces")) {
+    c.allow_unlisted_namespaces = bool_of(*n, "cache.allow_unlisted_namespaces");
+  }
+  if (const auto* n = t.get("max_namespaces")) {
+    c.max_namespaces = static_cast<std::size_t>(int_of(*n, "cache.max_namespaces", 1, 4096));
+  }
+  if (const auto* n = t.get("defaults")) {
+    c.defaults = read_namespace(table(*n, "cache.defaults"), "cache.defaults.", c.defaults);
+  }
+}
+
+void read_namespaces(const toml::table& t, Config& c) {
+  for (const auto& [key, node] : t) {
+    const std::string name(key.str());
+    const std::string prefix = "namespaces." + name + ".";
+    if (!valid_namespace_name(name)) {
+      bad("namespaces." + name, node, "a namespace name is 1-64 of [A-Za-z0-9_.-]");
+    }
+    NamespaceConfig ns = read_namespace(table(node, "namespaces." + name), prefix, c.defaults);
+    ns.name = name;
+    c.namespaces.push_back(std::move(ns));
+  }
+}
+
+void read_ratelimits(const toml::table& t, Config& c) {
+  for (const auto& [key, node] : t) {
+    const std::string name(key.str());
+    const std::string prefix = "ratelimits." + name + ".";
+    if (!valid_namespace_name(name)) {
+      bad("ratelimits." + name, node, "a rate limit name is 1-64 of [A-Za-z0-9_.-]");
+    }
+    const toml::table& rt = table(node, "ratelimits." + name);
+    only_keys(rt, prefix, {"limit", "window", "burst", "algorithm"});
+    RateLimitConfig r{.name = name};
+    if (const auto* n = rt.get("limit")) {
+      r.limit = static_cast<std::uint32_t>(int_of(*n, prefix + "limit", 1, 1'000'000'000));
+    }
+    if (const auto* n = rt.get("window")) r.window = duration_of(*n, prefix + "window");
+    if (const auto* n = rt.get("burst")) {
+      r.burst = static_cast<std::uint32_t>(int_of(*n, prefix + "burst", 0, 1'000'000'000));
+    }
+    if (const auto* n = rt.get("algorithm")) {
+      r.algorithm = string_of(*n, prefix + "algorithm");
+      if (r.algorithm != "sliding_log" && r.algorithm != "sliding_window" &&
+          r.algorithm != "token_bucket") {
+        bad(prefix + "algorithm", *n, "must be sliding_log, sliding_window or token_bucket");
+      }
+    }
+    c.rate_limits.push_back(std::move(r));
+  }
+}
+
+Config read(const toml::table& root) {
+  Config c;
+  only_keys(root, "", {"server", "limits", "redis", "cache", "namespaces", "ratelimits"});
+  // cache.defaults first: listed namespaces start from it.
+  if (const auto* n = root.get("cache")) read_cache(table(*n, "cache"), c);
+  if (const auto* n = root.get("server")) read_server(table(*n, "server"), c);
+  if (const auto* n = root.get("limits")) read_limits(table(*n, "limits"), c.limits);
+  if (const auto* n = root.get("redis")) read_redis(table(*n, "redis"), c);
+  if (const auto* n = root.get("namespaces")) read_namespaces(table(*n, "namespaces"), c);
+  if (const auto* n = root.get("ratelimits")) read_ratelimits(table(*n, "ratelimits"), c);
+  return c;
+}
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string field, std::string source, std::uint32_t line,
+                         std::uint32_t column, std::string why)
+    : std::runtime_error((source.empty() ? std::string()
+                                         : source +
+                                               (line > 0 ? ":" + std::to_string(line) + ":" +
+                                                               std::to_string(column)
+                                                         : std::string()) +
+                                               ": ") +
+                         (field.empty() ? std::string() : field + ": ") + why),
+      field_(std::move(field)),
+      line_(line) {}
+
+bool valid_namespace_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '.';
+  });
+}
+
+std::optional<NamespaceConfig> Config::find_namespace(std::string_view name) const {
+  for (const auto& ns : namespaces) {
+    if (ns.name == name) return ns;
+  }
+  if (!allow_unlisted_namespaces || !valid_namespace_name(name)) return std::nullopt;
+  NamespaceConfig ns = defaults;
+  ns.name = std::string(name);
+  return ns;
+}
+
+Config load_config(std::string_view toml_text, std::string_view source) {
+  try {
+    const toml::table root = toml::parse(toml_text, source);
+    Config c = read(root);
+    validate(c);
+    return c;
+  } catch (const toml::parse_error& e) {
+    throw ConfigError("", std::string(source), e.source().begin.line, e.source().begin.column,
+                      std::string(e.description()));
+  } catch (const Bad& e) {
+    throw ConfigError(e.field, std::string(source), e.at.line, e.at.column, e.why);
+  }
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf())) {
+    throw ConfigError("", path, 0, 0, "cannot be read");
+  }
+  return load_config(text.str(), path);
+}
+
+void set_listen(Config& config, std::string_view value, std::string_view field) {
+  const auto fail = [&] {
+    throw ConfigError(std::string(field), "", 0, 0,
+                      "'" + std::string(value) +
+                          "' is not HOST:PORT (as 127.0.0.1:8080, [::1]:8080, 0.0.0.0:80)");
+  };
+  const auto colon = value.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) fail();
+  std::string_view host = value.substr(0, colon);
+  const std::string_view port = value.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') fail();
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    fail();
+  }
+  std::size_t i = 0;
+  std::uint64_t n = 0;
+  for (; i < port.size() && port[i] >= '0' && port[i] <= '9' && n <= 65535; ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(port[i] - '0');
+  }
+  if (port.empty() || i != port.size() || n > 65535) fail();
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(std::string(host), ec);
+  if (ec) {
+    throw ConfigError(std::string(field), "", 0, 0,
+                      "'" + std::string(host) +
+                          "' is not an IP address (listen on 127.0.0.1, ::1, 0.0.0.0 or ::)");
+  }
+  config.listen_host = std::string(host);
+  config.listen_port = static_cast<std::uint16_t>(n);
+}
+
+void set_redis_url(Config& config, std::string_view value, std::string_view field) {
+  if (value.empty() || value == "none") {
+    config.redis.reset();
+    return;
+  }
+  std::string why;
+  auto parsed = redis::parse_url(value, &why);
+  if (!parsed) throw ConfigError(std::string(field), "", 0, 0, why);
+  config.redis = std::move(*parsed);
+}
+
+void apply_environment(Config& config) {
+  if (env("REDIS_URL") || env("REDIS_HOST") || env("REDIS_PORT") || env("REDIS_DB") ||
+      env("REDIS_PASSWORD") || env("REDIS_USERNAME")) {
+    std::string why;
+    auto parsed = redis::config_from_env(&why);
+    if (!parsed) throw ConfigError("environment", "", 0, 0, why);
+    config.redis = std::move(*parsed);
+  }
+  if (const char* v = env("TIERCACHE_LISTEN")) set_listen(config, v, "TIERCACHE_LISTEN");
+  if (const char* v = env("TIERCACHE_THREADS")) {
+    std::size_t i = 0;
+    const std::string_view text(v);
+    std::size_t n = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9' && n <= 1024; ++i) {
+      n = n * 10 + static_cast<std::size_t>(text[i] - '0');
+    }
+    if (i != text.size() || n > 1024) {
+      throw ConfigError("TIERCACHE_THREADS", "", 0, 0, "must be 0..1024 (0: one per core)");
+    }
+    config.threads = n;
+  }
+  if (const char* v = env("TIERCACHE_ADMIN_TOKEN")) config.admin_token = v;
+  if (const char* v = env("TIERCACHE_ACCESS_LOG")) config.access_log = v;
+  if (const char* v = env("TIERCACHE_LOG_LEVEL")) config.log_level = v;
+  validate(config);
+}
+
+void validate(const Config& config) {
+  if (!config.admin_token.empty() && config.admin_token.size() < 16) {
+    throw ConfigError("admin_token", "", 0, 0,
+                      "must be at least 16 characters (or empty: admin off)");
+  }
+  if (config.namespaces.size() > config.max_namespaces) {
+    throw ConfigError("namespaces", "", 0, 0,
+                      std::to_string(config.namespaces.size()) +
+                          " namespaces listed, more than cache.max_namespaces (" +
+                          std::to_string(config.max_namespaces) + ")");
+  }
+  // A namespace's max_value_size above limits.max_body_bytes is allowed: the smaller wins
+  // (a body over the limit gets 413 body_too_large before the namespace is consulted).
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), config.log_level) == std::end(kLevels)) {
+    throw ConfigError("log_level", "", 0, 0,
+                      "must be trace, debug, info, warn, error, critical or off");
+  }
+}
+
+}  // namespace tiercache::server

@@ -1,0 +1,123 @@
+#pragma once
+// Config: everything tiercached is told at start, from a TOML file (deploy/tiercached.toml
+// explains every key), then the environment (REDIS_URL, REDIS_HOST/PORT/DB/PASSWORD,
+// TIERCACHE_*), then flags, each overriding the one before. Validated whole before the daemon
+// starts; a bad value throws ConfigError naming the field and, from a file, its line.
+// Use: Config c = load_config_file("tiercached.toml"); apply_environment(c); c.listen = ...;
+// Thread-safety: plain values; apply_environment reads the environment (do not setenv meanwhile).
+
+#include "tiercache/redis/config.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tiercache::server {
+
+using namespace std::chrono_literals;
+
+// A bad configuration: what is wrong, where. what() is "<source>:<line>:<column>: <field>: <why>"
+// (without the position when the value came from the environment or a flag).
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string field, std::string source, std::uint32_t line, std::uint32_t column,
+              std::string why);
+  const std::string& field() const noexcept { return field_; }
+  std::uint32_t line() const noexcept { return line_; }  // 0 when not from a file
+
+ private:
+  std::string field_;
+  std::uint32_t line_;
+};
+
+// How one cache namespace behaves (a `[namespaces.<name>]` table, or `[cache.defaults]`).
+struct NamespaceConfig {
+  std::string name{};
+  // A value written without a TTL is fresh this long. Default: 5 min.
+  std::chrono::milliseconds default_ttl = 5min;
+  // Served stale this long after (stale-while-revalidate, fail-safe). Default: 1 min.
+  std::chrono::milliseconds grace = 1min;
+  // A TTL above this is refused with 400 invalid_ttl. Default: 7 days.
+  std::chrono::milliseconds max_ttl = std::chrono::hours(24 * 7);
+  // The namespace's L1 bytes; 0 turns L1 off. Default: 64 MiB.
+  std::size_t l1_bytes = std::size_t{64} << 20;
+  // Values above this are refused with 413. Default: 8 MiB.
+  std::size_t max_value_size = std::size_t{8} << 20;
+};
+
+// A `[ratelimits.<name>]` table: POST /v1/ratelimit/<name>.
+struct RateLimitConfig {
+  std::string name{};
+  std::uint32_t limit = 100;
+  std::chrono::milliseconds window = 1s;
+  std::uint32_t burst = 0;
+  std::string algorithm = "sliding_log";  // sliding_log | sliding_window | token_bucket
+};
+
+struct Limits {
+  // Request line plus headers. Default: 16 KiB. Larger requests get 431.
+  std::size_t max_header_bytes = 16 << 10;
+  // Request bodies. Default: 8 MiB. Larger ones get 413 before they are read.
+  std::size_t max_body_bytes = std::size_t{8} << 20;
+  // From the first byte of a request to its last. Default: 30 s.
+  std::chrono::milliseconds read_timeout = 30s;
+  // A keep-alive connection idle this long is closed. Default: 60 s.
+  std::chrono::milliseconds idle_timeout = 60s;
+  // Writing one response. Default: 30 s.
+  std::chrono::milliseconds write_timeout = 30s;
+  // Open connections; more are answered 503 and closed. Default: 10000.
+  std::size_t max_connections = 10'000;
+  // On shutdown, in-flight requests get this long to finish. Default: 10 s.
+  std::chrono::milliseconds drain_timeout = 10s;
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  // Threads running the one io_context; 0: one per core.
+  std::size_t threads = 0;
+  // Bearer token of /v1/admin/*; empty: the admin API does not exist (404).
+  std::string admin_token{};
+  // "stdout", "stderr", "off" or a file path.
+  std::string access_log = "stdout";
+  // spdlog level name: trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+  Limits limits{};
+  // Redis; nullopt: the daemon runs on L1 alone (embedded mode).
+  std::optional<redis::Config> redis{};
+  // Namespaces not listed: refused (404 namespace_not_found) unless allowed, then created on
+  // first use from `defaults`, at most max_namespaces in all.
+  bool allow_unlisted_namespaces = false;
+  std::size_t max_namespaces = 64;
+  NamespaceConfig defaults{};
+  std::vector<NamespaceConfig> namespaces{};
+  std::vector<RateLimitConfig> rate_limits{};
+
+  // The namespace's settings: listed, or defaults renamed; nullopt when unlisted and not allowed.
+  std::optional<NamespaceConfig> find_namespace(std::string_view name) const;
+};
+
+// Whether a namespace name is acceptable: 1-64 of [A-Za-z0-9_.-], not starting with '.'.
+bool valid_namespace_name(std::string_view name);
+
+// Parses a TOML document; `source` names it in errors. Throws ConfigError.
+Config load_config(std::string_view toml_text, std::string_view source);
+// Reads and parses a file. Throws ConfigError (also when it cannot be read).
+Config load_config_file(const std::string& path);
+// Applies REDIS_URL / REDIS_HOST / REDIS_PORT / REDIS_DB / REDIS_PASSWORD / REDIS_USERNAME,
+// TIERCACHE_LISTEN, TIERCACHE_THREADS, TIERCACHE_ADMIN_TOKEN, TIERCACHE_ACCESS_LOG,
+// TIERCACHE_LOG_LEVEL. Throws ConfigError naming the variable.
+void apply_environment(Config& config);
+// "host:port" or "[v6]:port" into listen_host/port. Throws ConfigError naming `field`.
+void set_listen(Config& config, std::string_view value, std::string_view field);
+// A Redis URL into config.redis; "" or "none" means none. Throws ConfigError naming `field`.
+void set_redis_url(Config& config, std::string_view value, std::string_view field);
+// Checks what no single field can: throws ConfigError.
+void validate(const Config& config);
+
+}  // namespace tiercache::server

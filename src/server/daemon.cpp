@@ -1,0 +1,179 @@
+// Daemon: start-up order (Redis probe, namespaces, bind, threads) and the shutdown sequence:
+//   1. stop accepting; idle keep-alive connections close at once (HttpServer::stop);
+//   2. requests in flight finish and answer with Connection: close, for up to drain_timeout;
+//   3. the namespaces drop their caches, whose destructors stop their Redis clients;
+//   4. the work guard goes, the threads run out of work and are joined (io_context::stop after
+//      a bound, so a stuck handler cannot hold the process).
+
+#include "server/daemon.hpp"
+
+#include "tiercache/redis/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+namespace tiercache::server {
+namespace {
+
+ratelimit::Algorithm algorithm_of(const std::string& name) {
+  if (name == "sliding_window") return ratelimit::Algorithm::sliding_window;
+  if (name == "token_bucket") return ratelimit::Algorithm::token_bucket;
+  return ratelimit::Algorithm::sliding_log;
+}
+
+asio::awaitable<bool> ping(std::shared_ptr<redis::AnyClient> client) {
+  resp::Request req;
+  req.push("PING");
+  auto r = co_await client->exec(std::move(req));
+  co_return r && !r->is_error();
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config) : config_(std::move(config)) {
+  services_.config = &config_;
+  services_.registry = &registry_;
+}
+
+Daemon::~Daemon() { stop(); }
+
+void Daemon::probe_redis() {
+  if (!config_.redis) {
+    services_.redis_mode = RedisMode::not_configured;
+    spdlog::warn("no Redis configured: serving from the in-process tier (L1) alone");
+    return;
+  }
+  redis::Config rc = *config_.redis;
+  rc.client_name = "tiercached";
+  auto client = std::make_shared<redis::Client>(io_.get_executor(), rc);
+  client->start();
+  auto ok = asio::co_spawn(io_, ping(client), asio::use_future);
+  const auto limit = rc.connect_timeout + rc.request_timeout + std::chrono::seconds(1);
+  if (ok.wait_for(limit) == std::future_status::ready && ok.get()) {
+    services_.redis_mode = RedisMode::connected;
+    services_.control = client;
+    spdlog::info("Redis at {} reached: L1 + Redis (two tiers)", rc.describe());
+    for (const auto& rl : config_.rate_limits) {
+      services_.limiters.emplace(
+          rl.name,
+          ratelimit::Limiter(client, ratelimit::Policy{.algorithm = algorithm_of(rl.algorithm),
+                                                       .limit = rl.limit,
+                                                       .window = rl.window,
+                                                       .burst = rl.burst}));
+    }
+    return;
+  }
+  client->stop();
+  services_.redis_mode = RedisMode::unreachable;
+  spdlog::warn(
+      "Redis at {} is unreachable: serving from the in-process tier (L1) alone until restart",
+      rc.describe());
+}
+
+void Daemon::start() {
+  spdlog::set_level(spdlog::level::from_str(config_.log_level));
+  work_.emplace(io_.get_executor());
+  std::size_t n = config_.threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  threads_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  try {
+    probe_redis();
+    std::optional<redis::Config> redis;
+    if (services_.redis_mode == RedisMode::connected) redis = config_.redis;
+    try {
+      namespaces_ = std::make_unique<Namespaces>(io_.get_executor(), config_, redis, registry_);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError("namespaces", "", 0, 0, e.what());
+    }
+    services_.namespaces = namespaces_.get();
+    api_ = std::make_unique<RestApi>(services_);
+    auto log = std::make_shared<AccessLog>(config_.access_log);
+    RestApi* api = api_.get();
+    server_ = std::make_unique<HttpServer>(
+        io_.get_executor(), config_.limits, [api](Request r) { return api->handle(std::move(r)); },
+        std::move(log));
+    server_->listen(config_.listen_host, config_.listen_port);
+    server_->start();
+  } catch (...) {
+    stop();
+    throw;
+  }
+  spdlog::info("tiercached listening on {}:{} with {} thread(s), {}", config_.listen_host,
+               server_->port(), n, services_.l1_only() ? "L1 only" : "L1 + Redis");
+}
+
+void Daemon::begin_stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_begun_) return;
+    stop_begun_ = true;
+  }
+  services_.draining = true;
+  if (server_) {
+    spdlog::info("shutting down: draining {} request(s) in flight", server_->in_flight());
+    server_->stop([this] { on_drained(); });
+  } else {
+    on_drained();
+  }
+}
+
+void Daemon::on_drained() {
+  if (namespaces_) namespaces_->close();
+  services_.limiters.clear();
+  if (services_.control) services_.control->stop();
+  work_.reset();
+  std::lock_guard lock(mu_);
+  drained_ = true;
+  cv_.notify_all();
+}
+
+void Daemon::stop() {
+  begin_stop();
+  {
+    std::unique_lock lock(mu_);
+    if (joined_) return;
+    // Past the drain bound the server closes what is left; give that and Redis a moment more.
+    const auto limit = config_.limits.drain_timeout + std::chrono::seconds(5);
+    if (!cv_.wait_for(lock, limit, [this] { return drained_; })) {
+      spdlog::warn("shutdown: connections did not close in time; stopping anyway");
+    }
+  }
+  // Redis clients finish their own closing handlers; then run() returns. A bound, in case.
+  std::thread watchdog;
+  std::promise<void> joined;
+  auto joined_future = joined.get_future();
+  watchdog = std::thread([this, f = std::move(joined_future)]() mutable {
+    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) io_.stop();
+  });
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  joined.set_value();
+  watchdog.join();
+  threads_.clear();
+  {
+    std::lock_guard lock(mu_);
+    joined_ = true;
+  }
+  server_.reset();
+  api_.reset();
+  namespaces_.reset();
+  services_.control.reset();
+  spdlog::info("tiercached stopped");
+}
+
+void Daemon::wait_for_signal() {
+  asio::io_context signals_io;
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait(
+      [](boost::system::error_code, int sig) { spdlog::info("signal {} received", sig); });
+  signals_io.run();
+  stop();
+}
+
+}  // namespace tiercache::server

@@ -1,0 +1,77 @@
+#pragma once
+// Daemon: tiercached as an object: one io_context run by N threads, the HTTP server, the REST
+// API, the namespaces and Redis. start() binds and serves; stop() shuts down gracefully (stop
+// accepting, drain in-flight requests within limits.drain_timeout, close Redis, join threads).
+// With no Redis configured, or none reachable at start, it serves from L1 alone and says so in
+// the log and in /readyz.
+// Use: Daemon d(config); d.start(); d.wait_for_signal();   // main: SIGTERM/SIGINT stop it
+//      Daemon d(config); d.start(); ... d.stop();         // tests
+// Thread-safety: start() once, from one thread; stop() from any thread, idempotent.
+
+#include "tiercache/metrics/registry.hpp"
+
+#include "server/access_log.hpp"
+#include "server/config.hpp"
+#include "server/http_server.hpp"
+#include "server/namespaces.hpp"
+#include "server/rest_api.hpp"
+#include "server/services.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace tiercache::server {
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();  // stop()
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Probes Redis, creates the namespaces, binds, starts the threads. Throws ConfigError for
+  // options the cache refuses and boost::system::system_error when the address cannot be bound.
+  void start();
+  // The bound port (after start).
+  std::uint16_t port() const noexcept { return server_ ? server_->port() : 0; }
+  bool l1_only() const noexcept { return services_.l1_only(); }
+  RedisMode redis_mode() const noexcept { return services_.redis_mode; }
+  const HttpServer& http() const { return *server_; }
+
+  // Graceful shutdown; returns once every thread has stopped. Idempotent.
+  void stop();
+  // Blocks until SIGTERM or SIGINT, then stop()s.
+  void wait_for_signal();
+
+ private:
+  void probe_redis();
+  void begin_stop();
+  void on_drained();
+
+  Config config_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  metrics::Registry registry_;
+  Services services_;
+  std::unique_ptr<Namespaces> namespaces_;
+  std::unique_ptr<RestApi> api_;
+  std::unique_ptr<HttpServer> server_;
+  std::vector<std::thread> threads_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_begun_ = false;  // guarded by mu_
+  bool drained_ = false;     // guarded by mu_
+  bool joined_ = false;      // guarded by mu_
+};
+
+}  // namespace tiercache::server

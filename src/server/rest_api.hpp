@@ -1,0 +1,80 @@
+#pragma once
+// RestApi: the daemon's HTTP API v1 (docs/openapi.json is its contract):
+//   GET|PUT|DELETE /v1/cache/{ns}/{key}   GET /v1/cache/{ns}/{key}/ttl
+//   POST /v1/cache/{ns}/batch/get|set     POST /v1/cache/{ns}/invalidate
+//   POST /v1/ratelimit/{name}             GET /v1/stats
+//   POST /v1/admin/namespaces/{ns}/clear  POST /v1/admin/stats/reset   (bearer token)
+//   GET /healthz /readyz /metrics /openapi.json
+// Use: HttpServer server(ex, limits, [&api](Request r) { return api.handle(std::move(r)); }, log);
+// Thread-safety: safe from any thread; the Services must outlive every call.
+
+#include "server/api_error.hpp"
+#include "server/http_types.hpp"
+#include "server/router.hpp"
+#include "server/services.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+namespace tiercache::server {
+
+namespace asio = boost::asio;
+
+class RestApi {
+ public:
+  explicit RestApi(Services& services);
+
+  // Answers one request; never throws for bad input (a JSON error instead).
+  [[nodiscard]] asio::awaitable<Response> handle(Request req);
+
+  // The router, for tests and the fuzz target.
+  const Router& router() const noexcept { return router_; }
+
+  enum Route : int {
+    cache_get,
+    cache_put,
+    cache_delete,
+    cache_ttl,
+    batch_get,
+    batch_set,
+    invalidate,
+    ratelimit,
+    stats,
+    health,
+    healthz,
+    readyz,
+    metrics_text,
+    openapi,
+    admin_clear,
+    admin_reset,
+  };
+
+ private:
+  asio::awaitable<Response> dispatch(Request req, Match m);
+  // Cache endpoints (rest_cache.cpp, rest_batch.cpp).
+  asio::awaitable<Response> get_value(Request req, Match m);
+  asio::awaitable<Response> put_value(Request req, Match m);
+  asio::awaitable<Response> delete_value(Request req, Match m);
+  asio::awaitable<Response> get_ttl(Request req, Match m);
+  asio::awaitable<Response> get_batch(Request req, Match m);
+  asio::awaitable<Response> set_batch(Request req, Match m);
+  asio::awaitable<Response> invalidate_keys(Request req, Match m);
+  // Operations (rest_ops.cpp).
+  asio::awaitable<Response> ready(Request req);
+  asio::awaitable<Response> rate_limit(Request req, Match m);
+  asio::awaitable<Response> clear_namespace(Request req, Match m);
+  Response stats_json(const Request& req) const;
+  Response metrics(const Request& req) const;
+  Response reset_stats(const Request& req);
+  // 404 when admin is off, 401 without the right token; nullopt when allowed.
+  std::optional<ApiError> check_admin(const Request& req) const;
+
+  Services& services_;
+  Router router_;
+  metrics::CounterFamily& requests_;
+  metrics::HistogramFamily& durations_;
+};
+
+// A JSON response: status, body, Content-Type application/json, keep-alive from req.
+Response json_response(const Request& req, http::status status, std::string body);
+
+}  // namespace tiercache::server

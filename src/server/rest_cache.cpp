@@ -1,0 +1,136 @@
+// The single-key cache endpoints: GET, PUT and DELETE /v1/cache/{ns}/{key}, and .../{key}/ttl.
+
+#include "server/etag.hpp"
+#include "server/request_input.hpp"
+#include "server/rest_api.hpp"
+#include "server/value_envelope.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+
+namespace tiercache::server {
+namespace {
+
+using std::chrono::system_clock;
+
+// The namespace and checked key of a request, or the error to answer.
+std::variant<std::shared_ptr<Namespace>, ApiError> namespace_and_key(Namespaces& namespaces,
+                                                                     const Match& m) {
+  if (auto e = check_key(m.param("key"))) return *e;
+  return namespaces.find(m.param("ns"));
+}
+
+}  // namespace
+
+asio::awaitable<Response> RestApi::get_value(Request req, Match m) {
+  if (auto e = no_query(m)) co_return error_response(req, *e);
+  auto found = namespace_and_key(*services_.namespaces, m);
+  if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
+  const auto ns = std::get<0>(std::move(found));
+  const std::string key = m.param("key");
+  auto r = co_await ns->cache->get(key);
+  if (!r) co_return error_response(req, from_error_code(r.error()));
+  if (!r->hit()) {
+    auto res = error_response(req, ApiError::not_found("key_not_found", "no value under key"));
+    res.set("X-Cache", "MISS");
+    co_return res;
+  }
+  const auto& entry = *r->entry;
+  const std::string etag = etag_of(entry);
+  const auto now = system_clock::now();
+  const auto age =
+      std::chrono::duration_cast<std::chrono::seconds>(std::max(now - entry.created, {}));
+  const auto inm = req.find(http::field::if_none_match);
+  const bool not_modified = inm != req.end() && if_none_match(inm->value(), etag);
+  Response res{not_modified ? http::status::not_modified : http::status::ok, req.version()};
+  res.keep_alive(req.keep_alive());
+  res.set(http::field::etag, etag);
+  res.set(http::field::age, std::to_string(age.count()));
+  res.set("X-Cache", r->stale ? "STALE" : "HIT");
+  res.set("X-Cache-Tier", r->source == cache::Source::l1 ? "l1" : "l2");
+  if (r->degraded) res.set("X-Cache-Degraded", "true");
+  if (!not_modified) {
+    const auto value = unwrap_value(entry.value, entry.codec);
+    res.set(http::field::content_type, value.content_type);
+    res.body() = std::string(value.body);
+  }
+  res.prepare_payload();
+  co_return res;
+}
+
+asio::awaitable<Response> RestApi::put_value(Request req, Match m) {
+  auto found = namespace_and_key(*services_.namespaces, m);
+  if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
+  const auto ns = std::get<0>(std::move(found));
+  auto opts = read_write_options(req, m, ns->config);
+  if (auto* e = std::get_if<ApiError>(&opts)) co_return error_response(req, *e);
+  const std::string content_type(req[http::field::content_type]);
+  if (content_type.size() > 255) {
+    co_return error_response(req, ApiError::bad_request("invalid_content_type",
+                                                        "Content-Type is longer than 255 bytes"));
+  }
+  if (req.body().size() > ns->config.max_value_size) {
+    co_return error_response(req,
+                             ApiError{http::status::payload_too_large, "value_too_large",
+                                      "the value exceeds this namespace's max_value_size (" +
+                                          std::to_string(ns->config.max_value_size) + " bytes)"});
+  }
+  auto stored = wrap_value(std::move(req.body()), content_type);
+  auto options = std::get<cache::WriteOptions>(std::move(opts));
+  options.codec = stored.codec;
+  const std::string key = m.param("key");
+  auto r = co_await ns->cache->set(key, std::move(stored.bytes), std::move(options));
+  if (!r) {
+    ns->counters.write_errors->inc();
+    co_return error_response(req, from_error_code(r.error()));
+  }
+  ns->counters.sets->inc();
+  Response res{http::status::no_content, req.version()};
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  co_return res;
+}
+
+asio::awaitable<Response> RestApi::delete_value(Request req, Match m) {
+  if (auto e = no_query(m)) co_return error_response(req, *e);
+  auto found = namespace_and_key(*services_.namespaces, m);
+  if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
+  const auto ns = std::get<0>(std::move(found));
+  auto r = co_await ns->cache->del(m.param("key"));
+  if (!r) {
+    ns->counters.write_errors->inc();
+    co_return error_response(req, from_error_code(r.error()));
+  }
+  ns->counters.deletes->inc();
+  boost::json::object body;
+  body["deleted"] = *r;
+  co_return json_response(req, http::status::ok, boost::json::serialize(body));
+}
+
+asio::awaitable<Response> RestApi::get_ttl(Request req, Match m) {
+  if (auto e = no_query(m)) co_return error_response(req, *e);
+  auto found = namespace_and_key(*services_.namespaces, m);
+  if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
+  const auto ns = std::get<0>(std::move(found));
+  const std::string key = m.param("key");
+  auto r = co_await ns->cache->get(key);
+  if (!r) co_return error_response(req, from_error_code(r.error()));
+  if (!r->hit()) {
+    co_return error_response(req, ApiError::not_found("key_not_found", "no value under key"));
+  }
+  const auto now = system_clock::now();
+  const auto left = [&](system_clock::time_point t) {
+    return std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count());
+  };
+  boost::json::object body;
+  body["key"] = key;
+  // fresh_ms: served as fresh this long; ttl_ms: gone (past its grace) after this long.
+  body["fresh_ms"] = left(r->entry->fresh_until);
+  body["ttl_ms"] = left(r->entry->stale_until);
+  body["stale"] = r->stale;
+  co_return json_response(req, http::status::ok, boost::json::serialize(body));
+}
+
+}  // namespace tiercache::server

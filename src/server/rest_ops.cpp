@@ -1,0 +1,222 @@
+// Operations endpoints: /readyz, /metrics, /v1/stats, /v1/ratelimit/{name} and the admin API.
+
+#include "tiercache/metrics/text_format.hpp"
+
+#include "server/request_input.hpp"
+#include "server/rest_api.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+namespace tiercache::server {
+namespace {
+
+std::string_view mode_name(RedisMode mode) {
+  switch (mode) {
+    case RedisMode::connected:
+      return "connected";
+    case RedisMode::unreachable:
+      return "unreachable";
+    case RedisMode::not_configured:
+      return "not_configured";
+  }
+  return "unknown";
+}
+
+double hit_rate(std::uint64_t hits, std::uint64_t others) {
+  const auto total = hits + others;
+  return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
+}
+
+}  // namespace
+
+asio::awaitable<Response> RestApi::ready(Request req) {
+  boost::json::object body;
+  const bool draining = services_.draining.load();
+  body["status"] = draining ? "draining" : "ready";
+  body["mode"] = services_.l1_only() ? "l1_only" : "two_tier";
+  std::string redis(mode_name(services_.redis_mode));
+  if (services_.control) {
+    resp::Request ping;
+    ping.push("PING");
+    auto r = co_await services_.control->exec(std::move(ping));
+    if (!r || r->is_error()) redis = "down";
+  }
+  body["redis"] = redis;
+  // Redis down is no reason to leave the load balancer: L1 and the other tiers still serve, and
+  // every instance shares that Redis. Only a draining instance says it is not ready.
+  body["degraded"] = redis != "connected" && redis != "not_configured";
+  co_return json_response(req, draining ? http::status::service_unavailable : http::status::ok,
+                          boost::json::serialize(body));
+}
+
+Response RestApi::metrics(const Request& req) const {
+  Response res{http::status::ok, req.version()};
+  res.set(http::field::content_type, std::string(metrics::kTextContentType));
+  res.keep_alive(req.keep_alive());
+  res.body() = services_.registry->scrape();
+  res.prepare_payload();
+  return res;
+}
+
+Response RestApi::stats_json(const Request& req) const {
+  boost::json::object namespaces;
+  std::uint64_t hits = 0, misses = 0, errors = 0;
+  for (const auto& ns : services_.namespaces->all()) {
+    const cache::CacheStats s = ns->stats();
+    const std::uint64_t ns_hits = s.hits_l1 + s.hits_l2 + s.stale_served;
+    boost::json::object o;
+    o["hits"] = ns_hits;
+    o["hits_l1"] = s.hits_l1;
+    o["hits_l2"] = s.hits_l2;
+    o["stale_served"] = s.stale_served;
+    o["misses"] = s.misses;
+    o["errors"] = s.errors;
+    o["hit_rate"] = hit_rate(ns_hits, s.misses + s.errors);
+    o["sets"] = ns->counters.sets->value();
+    o["deletes"] = ns->counters.deletes->value();
+    o["write_errors"] = ns->counters.write_errors->value();
+    o["invalidations_received"] = s.invalidations_received;
+    o["l1_bytes"] = s.l1_bytes;
+    o["l1_entries"] = s.l1_entries;
+    namespaces[ns->config.name] = std::move(o);
+    hits += ns_hits;
+    misses += s.misses;
+    errors += s.errors;
+  }
+  boost::json::object body;
+  body["hits"] = hits;
+  body["misses"] = misses;
+  body["errors"] = errors;
+  // Hits over reads (hits, misses and failed reads), as CacheStats::hit_ratio.
+  body["hit_rate"] = hit_rate(hits, misses + errors);
+  body["mode"] = services_.l1_only() ? "l1_only" : "two_tier";
+  body["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::steady_clock::now() - services_.started)
+                         .count();
+  body["namespaces"] = std::move(namespaces);
+  return json_response(req, http::status::ok, boost::json::serialize(body));
+}
+
+std::optional<ApiError> RestApi::check_admin(const Request& req) const {
+  const std::string& token = services_.config->admin_token;
+  if (token.empty()) {
+    return ApiError::not_found("route_not_found",
+                               "the admin API is off (set server.admin_token to turn it on)");
+  }
+  const auto h = req.find(http::field::authorization);
+  const std::string_view given = h == req.end() ? std::string_view{} : std::string_view(h->value());
+  const std::string expected = "Bearer " + token;
+  // Constant time: the comparison must not tell how much of a guess was right.
+  if (given.size() != expected.size() ||
+      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
+    return ApiError{http::status::unauthorized, "unauthorized",
+                    "a valid 'Authorization: Bearer <token>' header is required"};
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Response> RestApi::clear_namespace(Request req, Match m) {
+  if (auto e = check_admin(req)) {
+    auto res = error_response(req, *e);
+    if (e->status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+    co_return res;
+  }
+  if (auto e = no_query(m)) co_return error_response(req, *e);
+  auto found = services_.namespaces->find(m.param("ns"));
+  if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
+  const auto ns = std::get<0>(std::move(found));
+  auto r = co_await ns->cache->invalidate_namespace();
+  if (!r) co_return error_response(req, from_error_code(r.error()));
+  boost::json::object body;
+  body["cleared"] = ns->config.name;
+  co_return json_response(req, http::status::ok, boost::json::serialize(body));
+}
+
+Response RestApi::reset_stats(const Request& req) {
+  if (auto e = check_admin(req)) {
+    auto res = error_response(req, *e);
+    if (e->status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+    return res;
+  }
+  services_.registry->reset();
+  for (const auto& ns : services_.namespaces->all()) ns->reset_stats();
+  return json_response(req, http::status::ok, R"({"reset":true})");
+}
+
+asio::awaitable<Response> RestApi::rate_limit(Request req, Match m) {
+  const std::string& name = m.param("name");
+  std::string key = "default";
+  std::uint32_t cost = 1;
+  for (const auto& [k, v] : m.query) {
+    if (k == "key") {
+      if (v.empty() || v.size() > 256 || check_tag(v)) {
+        co_return error_response(
+            req, ApiError::bad_request("invalid_argument",
+                                       "key must be 1-256 bytes without control characters"));
+      }
+      key = v;
+    } else if (k == "cost") {
+      std::uint64_t n = 0;
+      bool ok = !v.empty() && v.size() <= 9;
+      for (const char c : v) ok = ok && c >= '0' && c <= '9';
+      if (ok) n = std::stoull(v);
+      if (!ok || n == 0) {
+        co_return error_response(
+            req, ApiError::bad_request("invalid_argument", "cost must be a positive integer"));
+      }
+      cost = static_cast<std::uint32_t>(n);
+    } else {
+      co_return error_response(
+          req, ApiError::bad_request("unknown_parameter",
+                                     "unknown query parameter '" + k + "' (known: key, cost)"));
+    }
+  }
+  const bool listed =
+      std::any_of(services_.config->rate_limits.begin(), services_.config->rate_limits.end(),
+                  [&](const RateLimitConfig& r) { return r.name == name; });
+  if (!listed) {
+    co_return error_response(
+        req, ApiError::not_found(
+                 "ratelimit_not_found",
+                 "no rate limit '" + name + "' is configured ([ratelimits." + name + "])"));
+  }
+  auto it = services_.limiters.find(name);
+  if (it == services_.limiters.end()) {
+    co_return error_response(req,
+                             ApiError{http::status::service_unavailable, "ratelimit_unavailable",
+                                      "rate limits need Redis; the daemon runs on L1 alone"});
+  }
+  auto limiter = it->second;
+  auto d = co_await limiter.allow(name + ":" + key, cost);
+  if (!d) co_return error_response(req, from_error_code(d.error()));
+  const auto now = std::chrono::system_clock::now();
+  const auto reset_s = std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::seconds>(d->reset_at - now).count());
+  const auto retry_s = (d->retry_after.count() + 999'999) / 1'000'000;
+  Response res;
+  if (d->allowed) {
+    boost::json::object body;
+    body["allowed"] = true;
+    body["limit"] = d->limit;
+    body["remaining"] = d->remaining;
+    body["reset_s"] = reset_s;
+    res = json_response(req, http::status::ok, boost::json::serialize(body));
+  } else {
+    res = error_response(req, ApiError{http::status::too_many_requests, "rate_limited",
+                                       "rate limit '" + name + "' exceeded; retry after " +
+                                           std::to_string(retry_s) + " s"});
+    res.set(http::field::retry_after, std::to_string(std::max<std::int64_t>(1, retry_s)));
+  }
+  // draft-ietf-httpapi-ratelimit-headers.
+  res.set("RateLimit-Limit", std::to_string(d->limit));
+  res.set("RateLimit-Remaining", std::to_string(d->remaining));
+  res.set("RateLimit-Reset", std::to_string(reset_s));
+  if (d->degraded()) res.set("X-RateLimit-Degraded", "true");
+  res.prepare_payload();
+  co_return res;
+}
+
+}  // namespace tiercache::server

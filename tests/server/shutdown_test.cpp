@@ -1,0 +1,81 @@
+// Graceful shutdown: a request in flight when stop() begins is answered; idle keep-alive
+// connections are closed; no new connection is accepted.
+
+#include "tests/server/server_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+namespace tiercache::test {
+namespace {
+
+using V = http::verb;
+
+// Polls `condition` until it holds or `limit` passes.
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+TEST(ShutdownTest, StopDrainsARequestInFlight) {
+  RedisServer redis;
+  Config config = with_redis(redis);
+  config.redis->request_timeout = std::chrono::seconds(10);
+  server::Daemon daemon(config);
+  daemon.start();
+  HttpClient writer(daemon.port());
+  ASSERT_EQ(writer.request(V::put, "/v1/cache/nol1/k", "value").result(), http::status::no_content);
+
+  HttpClient idle(daemon.port());
+  ASSERT_EQ(idle.request(V::get, "/healthz").result(), http::status::ok);
+
+  // Redis stopped: a read of a namespace without L1 waits in the handler.
+  redis.pause();
+  auto in_flight = std::async(std::launch::async, [&] {
+    HttpClient c(daemon.port());
+    return c.request(V::get, "/v1/cache/nol1/k");
+  });
+  ASSERT_TRUE(eventually([&] { return daemon.http().in_flight() == 1; }));
+
+  auto stopped = std::async(std::launch::async, [&] { daemon.stop(); });
+  ASSERT_TRUE(eventually([&] { return daemon.http().stopping(); }));
+  // The idle keep-alive connection is closed at once, while the request is still in flight.
+  EXPECT_TRUE(idle.server_closed());
+  EXPECT_EQ(daemon.http().in_flight(), 1u);
+  // New connections are refused.
+  EXPECT_TRUE(eventually([&] {
+    try {
+      HttpClient late(daemon.port(), std::chrono::milliseconds(500));
+      late.request(V::get, "/healthz");
+      return false;
+    } catch (const boost::system::system_error&) {
+      return true;
+    }
+  }));
+
+  redis.resume();
+  auto res = in_flight.get();
+  EXPECT_EQ(res.result(), http::status::ok) << res.body();
+  EXPECT_EQ(res.body(), "value");
+  EXPECT_FALSE(res.keep_alive());
+  stopped.get();
+}
+
+TEST(ShutdownTest, StopWithNoConnectionsIsQuick) {
+  server::Daemon daemon(test_config());
+  daemon.start();
+  const auto start = std::chrono::steady_clock::now();
+  daemon.stop();
+  daemon.stop();  // idempotent
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace tiercache::test
