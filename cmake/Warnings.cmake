@@ -8,7 +8,7 @@ target_compile_options(tiercache_warnings INTERFACE
   -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference -Wimplicit-fallthrough
   -Wno-missing-field-initializers
   $<$<BOOL:${TIERCACHE_WERROR}>:-Werror>)
-# g++ 12 at -O2 under the sanitizers reports problems that are not there: -Wmaybe-uninitialized
+# g++ 12 under the sanitizers (-O1 and -O2) reports problems that are not there: -Wmaybe-uninitialized
 # inside libstdc++ (std::regex, std::function) and -Wmismatched-new-delete on Asio's coroutine
 # frames (GCC bug 109224). Keep both warnings, but not as errors, in those builds.
 if(TIERCACHE_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
