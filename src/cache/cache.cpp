@@ -180,7 +180,8 @@ asio::awaitable<Result<bool>> Cache::del(std::string key) {
   if (reply->is_error()) co_return bool_error(Errc::redis_unavailable);
   // Entries derived from this key (WriteOptions::dependencies) recorded its "dep:" version.
   std::vector<std::string> keys{tk};  // no braced list inside co_await (g++ 12)
-  auto bumped = co_await self->run_version_script(true, std::move(keys), self->tag_key_ttl());
+  auto bumped = co_await self->run_version_script(Impl::VersionScript::bump, std::move(keys),
+                                                  self->tag_key_ttl());
   if (auto* meta = self->meta()) meta->erase(tk);
   if (!bumped) co_return bool_error(bumped.error());
   co_return reply->integer() > 0;
@@ -213,6 +214,13 @@ asio::awaitable<Result<std::optional<std::chrono::milliseconds>>> Cache::ttl(std
 }
 
 asio::awaitable<Result<ReadResult>> Cache::get_or_load(std::string key, Loader loader,
+                                                       LoadPolicy policy) {
+  // Not a coroutine: the returned awaitable owns what it needs, and `loader` lives in the lambda.
+  AdaptiveLoader adaptive = [loader = std::move(loader)](LoadContext&) { return loader(); };
+  return get_or_load(std::move(key), std::move(adaptive), std::move(policy));
+}
+
+asio::awaitable<Result<ReadResult>> Cache::get_or_load(std::string key, AdaptiveLoader loader,
                                                        LoadPolicy policy) {
   auto self = impl_;
   auto r = co_await self->get_or_load(std::move(key), std::move(loader), std::move(policy));

@@ -103,9 +103,12 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // (at a value never used before) and present ones have their TTL renewed; else absent reads 0.
   [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> tag_versions(
       std::vector<std::string> tags, bool create);
-  // Runs the bump (else the ensure) script of tags.cpp over version keys; their new values.
+  // The version scripts of tags.cpp. bump: each key to max(current + 1, now), for invalidation.
+  // ensure: absent keys created at now, present ones renewed, for writes.
+  enum class VersionScript { bump, ensure };
+  // Runs one over version keys; their values after it.
   [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_version_script(
-      bool bump, std::vector<std::string> keys, std::chrono::milliseconds ttl);
+      VersionScript which, std::vector<std::string> keys, std::chrono::milliseconds ttl);
   // How long a tag key lives after its last bump or renewal.
   std::chrono::milliseconds tag_key_ttl() const noexcept;
   // Whether every versioned tag of entry still has its version.
@@ -131,13 +134,14 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   bool tracking() const noexcept { return tracking_.load(std::memory_order_acquire); }
 
   // ---- get_or_load (single_flight.cpp, fleet_lock.cpp)
-  [[nodiscard]] asio::awaitable<Result<ReadResult>> get_or_load(std::string key, Loader loader,
+  [[nodiscard]] asio::awaitable<Result<ReadResult>> get_or_load(std::string key,
+                                                                AdaptiveLoader loader,
                                                                 LoadPolicy policy);
   // One load of one key, as a flight runs it.
   struct LoadJob {
     std::string rk;
     std::uint64_t ns_version = 0;
-    Loader loader;
+    AdaptiveLoader loader;
     LoadPolicy policy;
     // An early refresh: the version of the fresh entry it replaces. A value found under the lock
     // is taken instead of loading only if it is another one (0: any fresh value is taken).
@@ -146,10 +150,17 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   static asio::awaitable<void> run_flight(std::shared_ptr<Impl> self,
                                           std::shared_ptr<detail::Flight> flight, LoadJob job);
   [[nodiscard]] asio::awaitable<Result<ReadResult>> load(LoadJob job);
+  // Whether a stale hit is young enough to be answered at once (LoadPolicy::revalidate_window).
+  bool within_revalidate_window(const ReadResult& stale, const LoadPolicy& policy) const;
   // Whether a fresh hit should start an early refresh (LoadPolicy::early_refresh).
   bool refresh_early(const Entry& entry, double beta) const;
-  [[nodiscard]] asio::awaitable<Result<std::string>> call_loader(Loader loader,
-                                                                 std::chrono::milliseconds hard);
+  // The loader's value and the context it left, or loader_timeout after `hard`.
+  struct Loaded {
+    Result<std::string> value;
+    LoadContext context;
+  };
+  [[nodiscard]] asio::awaitable<Loaded> call_loader(AdaptiveLoader loader, LoadContext context,
+                                                    std::chrono::milliseconds hard);
   // The fleet lock: acquired (token set), or the value another process wrote meanwhile.
   struct LockOutcome {
     std::optional<std::string> token;    // we own the lock

@@ -27,7 +27,7 @@ asio::awaitable<Result<void>> Cache::Impl::invalidate_tags(std::vector<std::stri
   std::vector<std::string> keys;
   keys.reserve(tags.size());
   for (const auto& t : tags) keys.push_back(tag_key(t));
-  auto bumped = co_await run_version_script(true, keys, tag_key_ttl());
+  auto bumped = co_await run_version_script(VersionScript::bump, keys, tag_key_ttl());
   for (const auto& k : keys) invalidate_local(k);
   if (!bumped) co_return bumped.error();
   co_return Result<void>{};
@@ -43,7 +43,8 @@ asio::awaitable<Result<void>> Cache::Impl::invalidate_namespace() {
   // The version this process last knew: the keys to clean up (any older ones expire by TTL).
   auto before = co_await ns_version();
   std::vector<std::string> keys{vk};  // no braced list inside co_await (g++ 12)
-  auto bumped = co_await run_version_script(true, std::move(keys), std::chrono::milliseconds(0));
+  auto bumped = co_await run_version_script(VersionScript::bump, std::move(keys),
+                                            std::chrono::milliseconds(0));
   invalidate_local(vk);
   if (!bumped) co_return bumped.error();
   const std::uint64_t now_version = bumped->front();

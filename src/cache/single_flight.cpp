@@ -1,11 +1,12 @@
 // get_or_load: cache-aside with stampede protection, stale-while-revalidate and fail-safe.
 //
-// The structure. A call reads the key (L1, else one GET). Fresh: done. Stale and SWR: answered
-// at once, and a refresh starts unless one runs. Otherwise the call joins the key's Flight, or
-// starts it: a detached coroutine (run_flight) that does the load once for every caller in this
-// process, and a Notice they all await with their own deadline. The load takes the fleet lock
-// (fleet_lock.cpp), reads the key once more, runs the loader (itself detached, so a loader that
-// ignores cancellation cannot hold a caller past its hard timeout), writes the value through and
+// The structure. A call reads the key (L1, else one GET). Fresh: done. Stale and SWR (within
+// LoadPolicy::revalidate_window): answered at once, and a refresh starts unless one runs.
+// Otherwise the call joins the key's Flight, or starts it: a detached coroutine (run_flight) that
+// does the load once for every caller in this process, and a Notice they all await with their own
+// deadline. The load takes the fleet lock (fleet_lock.cpp), reads the key once more, runs the
+// loader (itself detached, so a loader that ignores cancellation cannot hold a caller past its
+// hard timeout), writes the value through, unless an adaptive loader said not to store it, and
 // releases the lock.
 //
 // Race windows, and how each is closed:
@@ -52,14 +53,17 @@ using std::chrono::milliseconds;
 
 struct LoaderCall {
   std::shared_ptr<detail::Notice> done = std::make_shared<detail::Notice>();
+  // The loader's own: read by the caller only once `done` is set.
+  LoadContext context;
   std::mutex mu;
   Result<std::string> result TIERCACHE_GUARDED_BY(mu) = Errc::loader_timeout;
 };
 
-asio::awaitable<void> run_loader(std::shared_ptr<LoaderCall> call, Loader loader, std::string ns) {
+asio::awaitable<void> run_loader(std::shared_ptr<LoaderCall> call, AdaptiveLoader loader,
+                                 std::string ns) {
   Result<std::string> r = Errc::loader_failed;
   try {
-    r = co_await loader();
+    r = co_await loader(call->context);
     if (!r) spdlog::warn("cache {}: loader failed: {}", ns, r.error().message());
   } catch (const std::exception& e) {
     spdlog::warn("cache {}: loader threw: {}", ns, e.what());
@@ -84,19 +88,22 @@ ReadResult fail_safe(ReadResult stale, error_code why) {
 
 }  // namespace
 
-asio::awaitable<Result<std::string>> Cache::Impl::call_loader(Loader loader, milliseconds hard) {
+asio::awaitable<Cache::Impl::Loaded> Cache::Impl::call_loader(AdaptiveLoader loader,
+                                                              LoadContext context,
+                                                              milliseconds hard) {
   counters_.loader_calls.fetch_add(1);
   auto call = std::make_shared<LoaderCall>();
+  call->context = std::move(context);
   asio::co_spawn(co_await asio::this_coro::executor,
                  run_loader(call, std::move(loader), options_.ns), asio::detached);
   if (!co_await call->done->wait_for(hard)) {
     spdlog::warn("cache {}: loader did not answer within {} ms", options_.ns, hard.count());
     counters_.loader_timeouts.fetch_add(1);
-    co_return Errc::loader_timeout;
+    co_return Loaded{.value = Errc::loader_timeout, .context = {}};
   }
   std::lock_guard lock(call->mu);
   if (!call->result) counters_.loader_errors.fetch_add(1);
-  co_return std::move(call->result);
+  co_return Loaded{.value = std::move(call->result), .context = call->context};
 }
 
 asio::awaitable<Result<ReadResult>> Cache::Impl::load(LoadJob job) {
@@ -124,16 +131,24 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::load(LoadJob job) {
       }
     }
   }
-  auto value = co_await call_loader(std::move(job.loader), hard);
-  if (!value) {
+  LoadContext context{
+      .ttl = policy.write.ttl, .grace = policy.write.grace, .priority = policy.write.priority};
+  auto loaded = co_await call_loader(std::move(job.loader), std::move(context), hard);
+  if (!loaded.value) {
     if (lock.token) co_await release_lock(rk, *lock.token);
-    co_return value.error();
+    co_return loaded.value.error();
   }
-  auto entry = make_entry(std::move(*value), policy.write, std::move(tags->stored),
+  WriteOptions write_options = policy.write;
+  write_options.ttl = loaded.context.ttl;
+  write_options.grace = loaded.context.grace;
+  write_options.priority = loaded.context.priority;
+  auto entry = make_entry(std::move(*loaded.value), write_options, std::move(tags->stored),
                           std::move(tags->dependencies));
-  if (!entry) {
+  if (!entry || !loaded.context.store) {
+    // Not stored: the lock goes at once, so another process waiting for it loads for itself.
     if (lock.token) co_await release_lock(rk, *lock.token);
-    co_return entry.error();
+    if (!entry) co_return entry.error();
+    co_return ReadResult{.entry = *entry, .source = Source::loader, .degraded = degraded};
   }
   ReadResult out{.entry = *entry, .source = Source::loader, .degraded = degraded};
   auto written = co_await write(rk, *entry);
@@ -170,6 +185,12 @@ asio::awaitable<void> Cache::Impl::run_flight(std::shared_ptr<Impl> self,
   flight->done->set();
 }
 
+bool Cache::Impl::within_revalidate_window(const ReadResult& stale,
+                                           const LoadPolicy& policy) const {
+  if (!policy.revalidate_window) return true;
+  return clock_.wall_now() - stale.entry->fresh_until <= *policy.revalidate_window;
+}
+
 bool Cache::Impl::refresh_early(const Entry& entry, double beta) const {
   // XFetch (Vattani et al., "Optimal probabilistic cache stampede prevention", VLDB 2015): refresh
   // when -delta * beta * ln(U) >= time left, i.e. with probability exp(-left / (delta * beta)).
@@ -184,7 +205,7 @@ bool Cache::Impl::refresh_early(const Entry& entry, double beta) const {
   return unit(rng) < std::exp(-left / (beta * life));
 }
 
-asio::awaitable<Result<ReadResult>> Cache::Impl::get_or_load(std::string key, Loader loader,
+asio::awaitable<Result<ReadResult>> Cache::Impl::get_or_load(std::string key, AdaptiveLoader loader,
                                                              LoadPolicy policy) {
   if (auto ok = check_key(key); !ok) co_return ok.error();
   auto version = co_await ns_version();
@@ -227,7 +248,7 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::get_or_load(std::string key, Lo
     if (started) counters_.early_refreshes.fetch_add(1);
     co_return current;  // fresh: answered as is while the refresh runs
   }
-  if (current.hit() && policy.stale_while_revalidate) {
+  if (current.hit() && policy.stale_while_revalidate && within_revalidate_window(current, policy)) {
     if (started) counters_.background_refreshes.fetch_add(1);
     current.source = Source::stale;
     co_return current;

@@ -31,9 +31,10 @@ std::uint64_t parse_version(std::string_view text) {
   return v;
 }
 
-// The server's clock in µs, formatted whole: Lua numbers are doubles, exact up to 2^53 (µs since
-// 1970 stay below it until the year 2255); tostring() would print them in exponent form.
-constexpr std::string_view kNowMicros = R"lua(
+// The prelude of both version scripts: `now`, the server's clock in µs (formatted whole below:
+// Lua numbers are doubles, exact up to 2^53, and µs since 1970 stay below it until the year 2255;
+// tostring() would print them in exponent form), and put(), a SET with the keys' TTL.
+constexpr std::string_view kVersionPrelude = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local function put(k, v)
@@ -44,7 +45,7 @@ end
 // KEYS: version keys; ARGV[1]: their TTL in ms, 0 for none. Sets each to max(current + 1, now)
 // and answers the new values.
 const redis::Script& bump_script() {
-  static const redis::Script script(std::string(kNowMicros) + R"lua(
+  static const redis::Script script(std::string(kVersionPrelude) + R"lua(
 local out = {}
 for i, k in ipairs(KEYS) do
   local v = string.format('%.0f', math.max((tonumber(redis.call('GET', k)) or 0) + 1, now))
@@ -59,7 +60,7 @@ return out
 // KEYS: version keys; ARGV[1]: their TTL in ms, 0 for none. Creates each absent one at now,
 // renews the TTL of the others, and answers the values.
 const redis::Script& ensure_script() {
-  static const redis::Script script(std::string(kNowMicros) + R"lua(
+  static const redis::Script script(std::string(kVersionPrelude) + R"lua(
 local out = {}
 for i, k in ipairs(KEYS) do
   local v = redis.call('GET', k)
@@ -79,8 +80,8 @@ return out
 }  // namespace
 
 asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::run_version_script(
-    bool bump, std::vector<std::string> keys, milliseconds ttl) {
-  const auto& script = bump ? bump_script() : ensure_script();
+    VersionScript which, std::vector<std::string> keys, milliseconds ttl) {
+  const auto& script = which == VersionScript::bump ? bump_script() : ensure_script();
   const std::size_t n = keys.size();
   std::vector<std::string> args{std::to_string(ttl.count())};
   auto reply = co_await script.exec(*redis_, std::move(keys), std::move(args));
@@ -120,7 +121,8 @@ asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
   if (reply->is_null()) {
     // First use of the namespace, or its version key was lost: start at a value never used.
     std::vector<std::string> keys{vk};  // no braced list inside co_await (g++ 12)
-    auto created = co_await run_version_script(false, std::move(keys), milliseconds(0));
+    auto created =
+        co_await run_version_script(VersionScript::ensure, std::move(keys), milliseconds(0));
     if (!created) co_return created.error();
     v = created->front();
   } else {
@@ -160,7 +162,7 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
   if (missing.empty()) co_return versions;
   std::vector<std::uint64_t> fetched;
   if (create) {
-    auto r = co_await run_version_script(false, std::move(keys), tag_key_ttl());
+    auto r = co_await run_version_script(VersionScript::ensure, std::move(keys), tag_key_ttl());
     if (!r) co_return r.error();
     fetched = std::move(*r);
   } else {

@@ -1,6 +1,7 @@
 // get_or_load: single flight in process and across processes (1,000 callers over two
-// instances, one loader run), stale-while-revalidate refreshing once, fail-safe when the loader
-// throws and when Redis is killed, and the hard and soft timeouts.
+// instances, one loader run), stale-while-revalidate refreshing once and its window, fail-safe
+// when the loader throws and when Redis is killed, the hard and soft timeouts, and adaptive
+// loaders that choose their TTL or not to store.
 
 #include "tiercache/cache/cache.hpp"
 #include "tiercache/cache/error.hpp"
@@ -17,6 +18,24 @@ namespace {
 
 using test::run;
 using namespace std::chrono_literals;
+
+// An adaptive loader: answers `value` with the TTL it chose, stored or not.
+asio::awaitable<Result<std::string>> adaptive_loader(std::shared_ptr<std::atomic<int>> calls,
+                                                     std::string value,
+                                                     std::chrono::milliseconds ttl, bool store,
+                                                     LoadContext& context) {
+  calls->fetch_add(1);
+  asio::steady_timer timer(co_await asio::this_coro::executor, 100ms);  // callers pile up
+  co_await timer.async_wait(asio::use_awaitable);
+  context.ttl = ttl;
+  context.store = store;
+  co_return value;
+}
+
+AdaptiveLoader adaptive(std::shared_ptr<std::atomic<int>> calls, std::string value,
+                        std::chrono::milliseconds ttl, bool store) {
+  return [=](LoadContext& context) { return adaptive_loader(calls, value, ttl, store, context); };
+}
 
 class CacheLoadTest : public ::testing::Test {
  protected:
@@ -107,6 +126,72 @@ TEST_F(CacheLoadTest, FailSafeServesStaleWhenTheLoaderThrows) {
   EXPECT_EQ(r->source, Source::stale);
   EXPECT_EQ(r->error, Errc::loader_failed);
   EXPECT_EQ(cache->stats().fail_safe_served, 1u);
+}
+
+TEST_F(CacheLoadTest, PastTheRevalidateWindowCallersWaitForTheRefresh) {
+  auto cache = make();
+  LoadPolicy policy{.write = {.ttl = 10s, .grace = 1h}, .revalidate_window = 30s};
+  ASSERT_TRUE(run(ex(), cache->get_or_load("k", test::counting(calls_, "v1"), policy)));
+  clock_.advance(20s);  // stale for 10 s: inside the window, answered at once
+  auto r = run(ex(), cache->get_or_load("k", test::counting(calls_, "v2"), policy));
+  ASSERT_TRUE(r && r->hit());
+  EXPECT_EQ(r->source, Source::stale);
+  EXPECT_EQ(r->value(), "v1");
+  ASSERT_TRUE(test::eventually([&] {
+    auto g = run(ex(), cache->get("k"));
+    return g && g->hit() && g->value() == "v2";
+  }));
+  clock_.advance(60s);  // v2 stale for 50 s: past the window, the caller waits
+  r = run(ex(), cache->get_or_load("k", test::counting(calls_, "v3"), policy));
+  ASSERT_TRUE(r && r->hit());
+  EXPECT_EQ(r->source, Source::loader);
+  EXPECT_EQ(r->value(), "v3");
+  clock_.advance(60s);  // and when that refresh fails, fail-safe still answers stale
+  r = run(ex(), cache->get_or_load("k", test::throwing(calls_), policy));
+  ASSERT_TRUE(r && r->hit());
+  EXPECT_EQ(r->source, Source::stale);
+  EXPECT_EQ(r->value(), "v3");
+  EXPECT_EQ(r->error, Errc::loader_failed);
+}
+
+TEST_F(CacheLoadTest, AnAdaptiveLoaderChoosesTheTtlOfWhatItLoaded) {
+  auto cache = make();
+  LoadPolicy policy{.write = {.ttl = 1h, .grace = 1h}};
+  auto r = run(ex(), cache->get_or_load("k", adaptive(calls_, "v", 10s, true), policy));
+  ASSERT_TRUE(r && r->hit());
+  EXPECT_EQ(r->entry->fresh_until - r->entry->created, 10s);
+  auto other = make();  // what Redis holds carries the loader's TTL too
+  auto g = run(ex(), other->get("k"));
+  ASSERT_TRUE(g && g->hit());
+  EXPECT_EQ(g->entry->fresh_until - g->entry->created, 10s);
+  clock_.advance(11s);
+  g = run(ex(), other->get("k"));
+  ASSERT_TRUE(g && g->hit());
+  EXPECT_TRUE(g->stale);
+}
+
+TEST_F(CacheLoadTest, AnAdaptiveLoaderMayAnswerItsCallersWithoutStoring) {
+  auto cache = make();
+  std::vector<std::future<Result<ReadResult>>> futures;
+  for (int i = 0; i < 20; ++i) {
+    futures.push_back(
+        test::start(ex(), cache->get_or_load("k", adaptive(calls_, "v", 10s, false))));
+  }
+  for (auto& f : futures) {
+    ASSERT_EQ(f.wait_for(20s), std::future_status::ready);
+    auto r = f.get();
+    ASSERT_TRUE(r && r->hit());
+    EXPECT_EQ(r->source, Source::loader);
+    EXPECT_EQ(r->value(), "v");
+  }
+  EXPECT_EQ(calls_->load(), 1);  // still one load for concurrent callers
+  auto g = run(ex(), cache->get("k"));
+  ASSERT_TRUE(g);
+  EXPECT_FALSE(g->hit());  // nothing written
+  auto r = run(ex(), cache->get_or_load("k", adaptive(calls_, "w", 10s, false)));
+  ASSERT_TRUE(r && r->hit());
+  EXPECT_EQ(r->value(), "w");
+  EXPECT_EQ(calls_->load(), 2);
 }
 
 TEST_F(CacheLoadTest, AThrowingLoaderWithNothingStaleFailsWithLoaderFailed) {

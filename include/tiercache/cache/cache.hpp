@@ -42,6 +42,23 @@ namespace asio = boost::asio;
 // (or a non-coroutine lambda returning one): a capturing lambda must not itself be a coroutine.
 using Loader = std::function<asio::awaitable<Result<std::string>>()>;
 
+// What an adaptive loader may decide once it has its value, as FusionCache's adaptive caching and
+// BentoCache's ctx.setTtl / ctx.skip do: how long the value stays fresh and servable stale, and
+// whether it is stored at all (a proxy learns both only from the upstream's answer). Tags and
+// dependencies stay as the policy says: their versions are read before the loader runs, so that
+// an invalidation during the load is not missed.
+struct LoadContext {
+  // They start as the policy's write options; the loader may change them.
+  std::optional<std::chrono::milliseconds> ttl{};
+  std::optional<std::chrono::milliseconds> grace{};
+  Priority priority = Priority::normal;
+  // false: the value answers this load's callers and is not written anywhere.
+  bool store = true;
+};
+// A loader that sees the LoadContext of its load (same rules as Loader; the context lives until
+// the loader completes).
+using AdaptiveLoader = std::function<asio::awaitable<Result<std::string>>(LoadContext&)>;
+
 // What the cache did since construction (for tests and metrics). Counters only grow; a view
 // that resets keeps its own baseline.
 struct CacheStats {
@@ -154,6 +171,10 @@ class Cache {
   // stale value if there is one (stale, error set), else fails with loader_failed,
   // loader_timeout or the loader's own error.
   [[nodiscard]] asio::awaitable<Result<ReadResult>> get_or_load(std::string key, Loader loader,
+                                                                LoadPolicy policy = {});
+  // The same with a loader that decides its value's TTL, grace, priority, or not to store it.
+  [[nodiscard]] asio::awaitable<Result<ReadResult>> get_or_load(std::string key,
+                                                                AdaptiveLoader loader,
                                                                 LoadPolicy policy = {});
 
   // Drops every entry carrying one of these tags, in every process: O(1) per tag (INCR of its

@@ -90,6 +90,11 @@ struct LoadPolicy {
   // Serve a stale value at once and refresh it once in the background. Default: on. Off, a
   // stale value is served only by fail-safe or the soft timeout.
   bool stale_while_revalidate = true;
+  // How long past its fresh time a value is still answered at once by stale-while-revalidate;
+  // later in the grace window, callers wait for the refresh, and fail-safe serves the stale value
+  // only if the refresh fails (RFC 5861's stale-while-revalidate beside stale-if-error).
+  // Default: the whole grace window.
+  std::optional<std::chrono::milliseconds> revalidate_window{};
   // Serve a stale value when the loader or Redis fails. Default: on.
   bool fail_safe = true;
   // Early probabilistic refresh (XFetch): a fresh hit starts one background refresh with a
