@@ -21,3 +21,12 @@ endif()
 if(TIERCACHE_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
+
+# The test command builds ~100 programs around the library under ASan: tests, benchmarks (built,
+# not run) and examples. Their own code compiles at -O0 (a third faster than -O1) while the code
+# under test keeps the preset's level.
+function(tiercache_compile_quickly target)
+  if(TIERCACHE_SANITIZE MATCHES "address" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -O0)
+  endif()
+endfunction()

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+# ccache (when installed) may reuse objects compiled in another clone of the repository.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 echo "== fuzz targets (clang, libFuzzer)"
 cmake --preset fuzz >/dev/null
