@@ -5,6 +5,7 @@
 
 #include "tiercache/redis/url.hpp"
 
+#include "server/toml_fields.hpp"
 #include "server/units.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -17,80 +18,6 @@
 
 namespace tiercache::server {
 namespace {
-
-// Thrown while walking the document; load_config adds the source name.
-struct Bad {
-  std::string field;
-  toml::source_position at;
-  std::string why;
-};
-
-[[noreturn]] void bad(std::string field, const toml::node& node, std::string why) {
-  throw Bad{std::move(field), node.source().begin, std::move(why)};
-}
-
-const toml::table& table(const toml::node& node, const std::string& field) {
-  const auto* t = node.as_table();
-  if (t == nullptr) bad(field, node, "must be a table");
-  return *t;
-}
-
-void only_keys(const toml::table& t, const std::string& prefix,
-               std::initializer_list<std::string_view> known) {
-  for (const auto& [key, node] : t) {
-    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-      std::string list;
-      for (const auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      bad(prefix + std::string(key.str()), node, "unknown key (known: " + list + ")");
-    }
-  }
-}
-
-std::string string_of(const toml::node& node, const std::string& field) {
-  const auto* s = node.as_string();
-  if (s == nullptr) bad(field, node, "must be a string");
-  return s->get();
-}
-
-bool bool_of(const toml::node& node, const std::string& field) {
-  const auto* b = node.as_boolean();
-  if (b == nullptr) bad(field, node, "must be true or false");
-  return b->get();
-}
-
-std::int64_t int_of(const toml::node& node, const std::string& field, std::int64_t lo,
-                    std::int64_t hi) {
-  const auto* i = node.as_integer();
-  if (i == nullptr) bad(field, node, "must be an integer");
-  if (i->get() < lo || i->get() > hi) {
-    bad(field, node, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
-  }
-  return i->get();
-}
-
-std::chrono::milliseconds duration_of(const toml::node& node, const std::string& field,
-                                      bool allow_zero = false) {
-  std::optional<std::chrono::milliseconds> d;
-  if (const auto* i = node.as_integer()) {
-    if (i->get() >= 0) d = parse_duration(std::to_string(i->get()));
-  } else if (const auto* s = node.as_string()) {
-    d = parse_duration(s->get());
-  }
-  if (!d) bad(field, node, "must be a duration such as \"500ms\", \"90s\", \"10m\" or \"1h30m\"");
-  if (!allow_zero && d->count() == 0) bad(field, node, "must be greater than 0");
-  return *d;
-}
-
-std::size_t size_of(const toml::node& node, const std::string& field) {
-  std::optional<std::size_t> n;
-  if (const auto* i = node.as_integer()) {
-    if (i->get() >= 0) n = parse_size(std::to_string(i->get()));
-  } else if (const auto* s = node.as_string()) {
-    n = parse_size(s->get());
-  }
-  if (!n) bad(field, node, "must be a size such as 65536, \"64KiB\" or \"16MiB\" (at most 1 TiB)");
-  return *n;
-}
 
 void read_server(const toml::table& t, Config& c) {
   only_keys(t, "server.", {"listen", "threads", "admin_token", "access_log", "log_level"});
@@ -202,7 +129,7 @@ void read_cache(const toml::table& t, Config& c) {
     c.max_namespaces = static_cast<std::size_t>(int_of(*n, "cache.max_namespaces", 1, 4096));
   }
   if (const auto* n = t.get("defaults")) {
-    c.defaults = read_namespace(table(*n, "cache.defaults"), "cache.defaults.", c.defaults);
+    c.defaults = read_namespace(table_of(*n, "cache.defaults"), "cache.defaults.", c.defaults);
   }
 }
 
@@ -213,7 +140,7 @@ void read_namespaces(const toml::table& t, Config& c) {
     if (!valid_namespace_name(name)) {
       bad("namespaces." + name, node, "a namespace name is 1-64 of [A-Za-z0-9_.-]");
     }
-    NamespaceConfig ns = read_namespace(table(node, "namespaces." + name), prefix, c.defaults);
+    NamespaceConfig ns = read_namespace(table_of(node, "namespaces." + name), prefix, c.defaults);
     ns.name = name;
     c.namespaces.push_back(std::move(ns));
   }
@@ -226,7 +153,7 @@ void read_ratelimits(const toml::table& t, Config& c) {
     if (!valid_namespace_name(name)) {
       bad("ratelimits." + name, node, "a rate limit name is 1-64 of [A-Za-z0-9_.-]");
     }
-    const toml::table& rt = table(node, "ratelimits." + name);
+    const toml::table& rt = table_of(node, "ratelimits." + name);
     only_keys(rt, prefix, {"limit", "window", "burst", "algorithm"});
     RateLimitConfig r{.name = name};
     if (const auto* n = rt.get("limit")) {
@@ -249,14 +176,15 @@ void read_ratelimits(const toml::table& t, Config& c) {
 
 Config read(const toml::table& root) {
   Config c;
-  only_keys(root, "", {"server", "limits", "redis", "cache", "namespaces", "ratelimits"});
+  only_keys(root, "", {"server", "limits", "redis", "cache", "namespaces", "ratelimits", "proxy"});
   // cache.defaults first: listed namespaces start from it.
-  if (const auto* n = root.get("cache")) read_cache(table(*n, "cache"), c);
-  if (const auto* n = root.get("server")) read_server(table(*n, "server"), c);
-  if (const auto* n = root.get("limits")) read_limits(table(*n, "limits"), c.limits);
-  if (const auto* n = root.get("redis")) read_redis(table(*n, "redis"), c);
-  if (const auto* n = root.get("namespaces")) read_namespaces(table(*n, "namespaces"), c);
-  if (const auto* n = root.get("ratelimits")) read_ratelimits(table(*n, "ratelimits"), c);
+  if (const auto* n = root.get("cache")) read_cache(table_of(*n, "cache"), c);
+  if (const auto* n = root.get("server")) read_server(table_of(*n, "server"), c);
+  if (const auto* n = root.get("limits")) read_limits(table_of(*n, "limits"), c.limits);
+  if (const auto* n = root.get("redis")) read_redis(table_of(*n, "redis"), c);
+  if (const auto* n = root.get("namespaces")) read_namespaces(table_of(*n, "namespaces"), c);
+  if (const auto* n = root.get("ratelimits")) read_ratelimits(table_of(*n, "ratelimits"), c);
+  if (const auto* n = root.get("proxy")) c.proxy = proxy::read_proxy_config(table_of(*n, "proxy"));
   return c;
 }
 
@@ -306,7 +234,7 @@ Config load_config(std::string_view toml_text, std::string_view source) {
   } catch (const toml::parse_error& e) {
     throw ConfigError("", std::string(source), e.source().begin.line, e.source().begin.column,
                       std::string(e.description()));
-  } catch (const Bad& e) {
+  } catch (const FieldError& e) {
     throw ConfigError(e.field, std::string(source), e.at.line, e.at.column, e.why);
   }
 }
@@ -401,6 +329,23 @@ void validate(const Config& config) {
                       std::to_string(config.namespaces.size()) +
                           " namespaces listed, more than cache.max_namespaces (" +
                           std::to_string(config.max_namespaces) + ")");
+  }
+  for (const auto& route : config.proxy.routes) {
+    const std::string field = "proxy.routes." + route.name;
+    const bool limit_known =
+        route.rate_limit.empty() ||
+        std::any_of(config.rate_limits.begin(), config.rate_limits.end(),
+                    [&](const RateLimitConfig& r) { return r.name == route.rate_limit; });
+    if (!limit_known) {
+      throw ConfigError(field + ".rate_limit", "", 0, 0,
+                        "no [ratelimits." + route.rate_limit + "] is configured");
+    }
+    for (const auto& other : config.proxy.routes) {
+      if (&other != &route && other.ns == route.ns) {
+        throw ConfigError(field + ".namespace", "", 0, 0,
+                          "route " + other.name + " uses namespace " + route.ns + " too");
+      }
+    }
   }
   // A namespace's max_value_size above limits.max_body_bytes is allowed: the smaller wins
   // (a body over the limit gets 413 body_too_large before the namespace is consulted).

@@ -8,6 +8,8 @@
 
 #include "tiercache/redis/config.hpp"
 
+#include "server/proxy/route_config.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -97,6 +99,9 @@ struct Config {
   NamespaceConfig defaults{};
   std::vector<NamespaceConfig> namespaces{};
   std::vector<RateLimitConfig> rate_limits{};
+  // The caching reverse proxy's routes. Each route's namespace is created at start like a listed
+  // one (when not listed itself) with the route's L1 size and stale windows.
+  proxy::ProxyConfig proxy{};
 
   // The namespace's settings: listed, or defaults renamed; nullopt when unlisted and not allowed.
   std::optional<NamespaceConfig> find_namespace(std::string_view name) const;

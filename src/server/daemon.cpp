@@ -1,7 +1,8 @@
-// Daemon: start-up order (Redis probe, namespaces, bind, threads) and the shutdown sequence:
+// Daemon: start-up order (Redis probe, namespaces, proxy, bind, threads) and the shutdown sequence:
 //   1. stop accepting; idle keep-alive connections close at once (HttpServer::stop);
 //   2. requests in flight finish and answer with Connection: close, for up to drain_timeout;
-//   3. the namespaces drop their caches, whose destructors stop their Redis clients;
+//   3. the proxy closes its upstream connections; the namespaces drop their caches, whose
+//      destructors stop their Redis clients;
 //   4. the work guard goes, the threads run out of work and are joined (io_context::stop after
 //      a bound, so a stuck handler cannot hold the process).
 
@@ -14,6 +15,7 @@
 #include <boost/asio/use_future.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 
 namespace tiercache::server {
@@ -74,6 +76,38 @@ void Daemon::probe_redis() {
       rc.describe());
 }
 
+// Each proxy route caches in its own namespace, created here unless [namespaces] lists it.
+void Daemon::add_route_namespaces() {
+  for (const auto& route : config_.proxy.routes) {
+    const bool listed = std::any_of(config_.namespaces.begin(), config_.namespaces.end(),
+                                    [&](const NamespaceConfig& ns) { return ns.name == route.ns; });
+    if (listed) continue;
+    config_.namespaces.push_back(
+        NamespaceConfig{.name = route.ns,
+                        .default_ttl = route.ttl.value_or(config_.defaults.default_ttl),
+                        .grace = std::max(route.stale_while_revalidate, route.stale_if_error),
+                        .max_ttl = config_.defaults.max_ttl,
+                        .l1_bytes = route.l1_bytes,
+                        // The body and the status and headers kept with it.
+                        .max_value_size = route.max_body_bytes + (std::size_t{64} << 10)});
+  }
+}
+
+// Probes Redis every 15 s (and on GET /v1/health when the last probe is older), over a client
+// of its own: a probe must reach Redis to tell that it is back. Watches the namespaces created
+// at start (listed ones and the proxy's); unlisted ones made later count in /v1/stats only.
+void Daemon::start_health_monitor() {
+  redis::Config rc = *config_.redis;
+  rc.client_name = "tiercached-health";
+  rc.client_tracking = false;
+  health_ = std::make_unique<health::HealthMonitor>(
+      std::make_shared<redis::Client>(io_.get_executor(), rc), health::MonitorOptions{});
+  for (const auto& ns : namespaces_->all()) health_->watch_cache(*ns->cache);
+  health_metrics_ = health_->export_metrics(registry_);
+  health_->start();
+  services_.health = health_.get();
+}
+
 void Daemon::start() {
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
   work_.emplace(io_.get_executor());
@@ -85,12 +119,22 @@ void Daemon::start() {
     probe_redis();
     std::optional<redis::Config> redis;
     if (services_.redis_mode == RedisMode::connected) redis = config_.redis;
+    add_route_namespaces();
     try {
       namespaces_ = std::make_unique<Namespaces>(io_.get_executor(), config_, redis, registry_);
     } catch (const std::invalid_argument& e) {
       throw ConfigError("namespaces", "", 0, 0, e.what());
     }
     services_.namespaces = namespaces_.get();
+    if (services_.redis_mode == RedisMode::connected) start_health_monitor();
+    if (!config_.proxy.routes.empty()) {
+      try {
+        proxy_ = std::make_unique<proxy::Proxy>(io_.get_executor(), services_);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError("proxy.routes", "", 0, 0, e.what());
+      }
+      services_.proxy = proxy_.get();
+    }
     api_ = std::make_unique<RestApi>(services_);
     auto log = std::make_shared<AccessLog>(config_.access_log);
     RestApi* api = api_.get();
@@ -123,6 +167,13 @@ void Daemon::begin_stop() {
 }
 
 void Daemon::on_drained() {
+  // Pooled upstream connections close with the proxy (a refresh still running keeps its own).
+  services_.proxy = nullptr;
+  proxy_.reset();
+  // The monitor watches the caches: it goes before them.
+  services_.health = nullptr;
+  health_metrics_.clear();
+  health_.reset();
   if (namespaces_) namespaces_->close();
   services_.limiters.clear();
   if (services_.control) services_.control->stop();

@@ -8,12 +8,14 @@
 //      Daemon d(config); d.start(); ... d.stop();         // tests
 // Thread-safety: start() once, from one thread; stop() from any thread, idempotent.
 
+#include "tiercache/health/monitor.hpp"
 #include "tiercache/metrics/registry.hpp"
 
 #include "server/access_log.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/namespaces.hpp"
+#include "server/proxy/proxy.hpp"
 #include "server/rest_api.hpp"
 #include "server/services.hpp"
 
@@ -54,6 +56,8 @@ class Daemon {
 
  private:
   void probe_redis();
+  void add_route_namespaces();
+  void start_health_monitor();
   void begin_stop();
   void on_drained();
 
@@ -63,6 +67,9 @@ class Daemon {
   metrics::Registry registry_;
   Services services_;
   std::unique_ptr<Namespaces> namespaces_;
+  std::unique_ptr<proxy::Proxy> proxy_;
+  std::unique_ptr<health::HealthMonitor> health_;
+  std::vector<metrics::CallbackHandle> health_metrics_;
   std::unique_ptr<RestApi> api_;
   std::unique_ptr<HttpServer> server_;
   std::vector<std::thread> threads_;

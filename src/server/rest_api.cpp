@@ -4,6 +4,7 @@
 #include "server/rest_api.hpp"
 
 #include "server/openapi.hpp"
+#include "server/proxy/proxy.hpp"
 #include "server/request_input.hpp"
 
 namespace tiercache::server {
@@ -49,17 +50,25 @@ RestApi::RestApi(Services& services)
 asio::awaitable<Response> RestApi::handle(Request req) {
   const auto start = std::chrono::steady_clock::now();
   const std::string method(req.method_string());
-  std::string allow;
-  auto matched = router_.match(req.method(), req.target(), &allow);
   Response res;
-  std::string_view route = "unmatched";
-  if (auto* err = std::get_if<ApiError>(&matched)) {
-    res = error_response(req, *err);
-    if (!allow.empty()) res.set(http::field::allow, allow);
+  std::string route;  // the metrics label: a route pattern or "proxy:<name>", never user data
+  const proxy::Route* proxied =
+      services_.proxy != nullptr ? services_.proxy->route_for(req.target()) : nullptr;
+  if (proxied != nullptr) {
+    route = "proxy:" + proxied->name();
+    res = co_await services_.proxy->handle(std::move(req), *proxied);
   } else {
-    auto& m = std::get<Match>(matched);
-    route = m.pattern;
-    res = co_await dispatch(std::move(req), std::move(m));
+    std::string allow;
+    auto matched = router_.match(req.method(), req.target(), &allow);
+    if (auto* err = std::get_if<ApiError>(&matched)) {
+      route = "unmatched";
+      res = error_response(req, *err);
+      if (!allow.empty()) res.set(http::field::allow, allow);
+    } else {
+      auto& m = std::get<Match>(matched);
+      route = m.pattern;
+      res = co_await dispatch(std::move(req), std::move(m));
+    }
   }
   const auto status = std::to_string(res.result_int());
   requests_.with({method, route, status}).inc();
@@ -87,6 +96,9 @@ asio::awaitable<Response> RestApi::dispatch(Request req, Match m) {
       co_return co_await rate_limit(std::move(req), std::move(m));
     case readyz:
       co_return co_await ready(std::move(req));
+    case health:
+      if (auto e = no_query(m)) co_return error_response(req, *e);
+      co_return co_await health_report(std::move(req));
     case admin_clear:
       co_return co_await clear_namespace(std::move(req), std::move(m));
     default:
@@ -110,10 +122,6 @@ asio::awaitable<Response> RestApi::dispatch(Request req, Match m) {
       res.prepare_payload();
       co_return res;
     }
-    case health:
-      // TODO(daemon): serve the health layer's assessment here once it lands (#7, seed 004).
-      co_return error_response(req, ApiError{http::status::not_implemented, "not_implemented",
-                                             "GET /v1/health is not built yet"});
     default:
       break;
   }

@@ -5,6 +5,7 @@
 //   POST /v1/ratelimit/{name}             GET /v1/stats
 //   POST /v1/admin/namespaces/{ns}/clear  POST /v1/admin/stats/reset   (bearer token)
 //   GET /healthz /readyz /metrics /openapi.json
+// and hands requests under a proxy route's prefix to the caching proxy (server/proxy/proxy.hpp).
 // Use: HttpServer server(ex, limits, [&api](Request r) { return api.handle(std::move(r)); }, log);
 // Thread-safety: safe from any thread; the Services must outlive every call.
 
@@ -60,6 +61,7 @@ class RestApi {
   asio::awaitable<Response> invalidate_keys(Request req, Match m);
   // Operations (rest_ops.cpp).
   asio::awaitable<Response> ready(Request req);
+  asio::awaitable<Response> health_report(Request req);
   asio::awaitable<Response> rate_limit(Request req, Match m);
   asio::awaitable<Response> clear_namespace(Request req, Match m);
   Response stats_json(const Request& req) const;

@@ -1,5 +1,8 @@
-// Operations endpoints: /readyz, /metrics, /v1/stats, /v1/ratelimit/{name} and the admin API.
+// Operations endpoints: /readyz, /v1/health, /metrics, /v1/stats, /v1/ratelimit/{name} and the
+// admin API.
 
+#include "tiercache/health/monitor.hpp"
+#include "tiercache/health/report.hpp"
 #include "tiercache/metrics/text_format.hpp"
 
 #include "server/request_input.hpp"
@@ -50,6 +53,29 @@ asio::awaitable<Response> RestApi::ready(Request req) {
   body["degraded"] = redis != "connected" && redis != "not_configured";
   co_return json_response(req, draining ? http::status::service_unavailable : http::status::ok,
                           boost::json::serialize(body));
+}
+
+asio::awaitable<Response> RestApi::health_report(Request req) {
+  if (services_.health == nullptr) {
+    // L1 alone: nothing to probe, and a cache without its shared tier is degraded by definition
+    // (each instance answers from its own memory; invalidations do not cross instances).
+    boost::json::object body;
+    body["health"] = {{"status", "degraded"},
+                      {"issues",
+                       {std::string("no Redis (") + std::string(mode_name(services_.redis_mode)) +
+                        "): serving from the in-process tier alone"}}};
+    body["mode"] = "l1_only";
+    co_return json_response(req, http::status::ok, boost::json::serialize(body));
+  }
+  // A dashboard polling every second gets the last probe (they run every 15 s); an older one is
+  // probed again now, so the answer is never more than 5 s old.
+  auto report = services_.health->last_report();
+  if (!report || std::chrono::system_clock::now() - report->timestamp > std::chrono::seconds(5)) {
+    report = co_await services_.health->check();
+  }
+  auto body = health::to_json(*report);
+  body["mode"] = "two_tier";
+  co_return json_response(req, http::status::ok, boost::json::serialize(body));
 }
 
 Response RestApi::metrics(const Request& req) const {

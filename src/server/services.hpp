@@ -1,7 +1,7 @@
 #pragma once
 // Services: what the REST handlers work with, owned by the Daemon and alive until its threads
-// have stopped: the config, the namespaces, the metrics registry, the control Redis client
-// (readiness pings, rate limits) and the mode the daemon runs in.
+// have stopped: the config, the namespaces, the proxy, the metrics registry, the control Redis
+// client (readiness pings, rate limits) and the mode the daemon runs in.
 // Thread-safety: the members are themselves safe from any thread; fields are set before start.
 
 #include "tiercache/metrics/registry.hpp"
@@ -19,6 +19,15 @@
 
 namespace tiercache::server {
 
+namespace proxy {
+class Proxy;
+}
+}  // namespace tiercache::server
+namespace tiercache::health {
+class HealthMonitor;
+}
+namespace tiercache::server {
+
 // Where L2 stands: configured and reached at start, configured but unreachable at start (the
 // daemon then runs on L1 alone), or not configured (L1 alone by design).
 enum class RedisMode { connected, unreachable, not_configured };
@@ -27,6 +36,10 @@ struct Services {
   const Config* config = nullptr;
   metrics::Registry* registry = nullptr;
   Namespaces* namespaces = nullptr;
+  // The caching reverse proxy; null when no route is configured (or once shutdown began).
+  proxy::Proxy* proxy = nullptr;
+  // GET /v1/health's probe (its own Redis client); null in L1-only mode.
+  health::HealthMonitor* health = nullptr;
   // Null in L1-only mode.
   std::shared_ptr<redis::AnyClient> control{};
   RedisMode redis_mode = RedisMode::not_configured;

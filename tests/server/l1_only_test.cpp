@@ -32,6 +32,9 @@ TEST(L1OnlyTest, WithoutRedisItServesFromL1AndSaysSo) {
             http::status::not_modified);
   EXPECT_EQ(HttpClient::json(d.client().request(V::get, "/v1/stats")).at("mode").as_string(),
             "l1_only");
+  const auto health = HttpClient::json(d.client().request(V::get, "/v1/health"));
+  EXPECT_EQ(health.at("mode").as_string(), "l1_only");
+  EXPECT_EQ(health.at("health").at("status").as_string(), "degraded");
 }
 
 TEST(L1OnlyTest, UnreachableRedisAtStartMeansL1Only) {

@@ -104,6 +104,21 @@ TEST_F(RestBatchTest, HealthzAndReadyzSayRedisIsConnected) {
   EXPECT_EQ(body.at("redis").as_string(), "connected");
 }
 
+TEST_F(RestBatchTest, HealthAssessesRedisAndTheNamespaces) {
+  auto r = c().request(V::get, "/v1/health");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  const auto body = HttpClient::json(r);
+  EXPECT_EQ(body.at("mode").as_string(), "two_tier");
+  EXPECT_EQ(body.at("health").at("status").as_string(), "healthy") << r.body();
+  EXPECT_TRUE(body.at("redis").at("reachable").as_bool());
+  EXPECT_GT(body.at("memory_used").to_number<std::int64_t>(), 0);
+  bool watched = false;  // the listed namespaces are watched
+  for (const auto& cache : body.at("caches").as_array()) {
+    watched = watched || cache.at("namespace").as_string() == "users";
+  }
+  EXPECT_TRUE(watched) << r.body();
+}
+
 TEST_F(RestBatchTest, ReadyzReportsRedisDownButStaysReady) {
   redis_.pause();
   auto r = c().request(V::get, "/readyz");
