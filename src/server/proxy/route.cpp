@@ -70,11 +70,11 @@ Result<std::string> Route::key_for(const RouteRequest& in, const Request& req) c
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   pairs.reserve(in.params.size() + 1 + config_.key_headers.size());
   pairs.emplace_back(kPathField, in.decoded_path_below);
-  for (const auto& [name, value] : in.params) {
+  for (const auto& param : in.params) {
     const bool listed = std::any_of(config_.params.begin(), config_.params.end(),
-                                    [&](const ParamRule& r) { return r.name == name; });
+                                    [&](const ParamRule& r) { return r.name == param.first; });
     if (config_.ignore_unlisted_params && !listed) continue;
-    pairs.emplace_back(name, value);
+    pairs.emplace_back(param.first, param.second);
   }
   std::vector<std::string> header_names;  // keeps the pseudo-names alive for `pairs`
   header_names.reserve(config_.key_headers.size());
