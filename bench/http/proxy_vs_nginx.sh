@@ -334,7 +334,7 @@ for n in "${connections[@]}"; do
 done
 
 # --- 6. report ---------------------------------------------------------------------------------
-# Still hits after the runs? (A GET, not HEAD: tiercached passes HEAD through to the upstream.)
+# Still hits after the runs? (A GET: it is what was measured.)
 x_cache() { curl -s -o /dev/null -D - "$1" | tr -d '\r' | awk -F': *' 'tolower($1) == "x-cache" { print $2 }'; }
 end_proxy=$(x_cache "http://$tc/weather?city=Paris")
 end_nginx=$(x_cache "http://$ng/weather?city=Paris")

@@ -17,6 +17,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -170,12 +171,19 @@ asio::awaitable<void> run_session(std::shared_ptr<HttpServer::State> state,
     ++state->in_flight;
     Request req = parser.release();
     const std::string method(req.method_string());
+    // A HEAD is answered as its GET would be, then only the header is sent (RFC 9110 9.3.2).
+    const bool head = req.method() == http::verb::head;
     const std::string target(req.target());
     Response res = co_await call_handler(state, std::move(req));
     if (state->stopping) res.keep_alive(false);
     res.prepare_payload();
     session->stream.expires_after(limits.write_timeout);
-    std::tie(ec, n) = co_await http::async_write(session->stream, res, use_tuple);
+    if (head) {
+      http::response_serializer<http::string_body> header_only{res};
+      std::tie(ec, n) = co_await http::async_write_header(session->stream, header_only, use_tuple);
+    } else {
+      std::tie(ec, n) = co_await http::async_write(session->stream, res, use_tuple);
+    }
     --state->in_flight;
     session->busy = false;
     state->log->write({.method = method,

@@ -45,6 +45,7 @@ RestApi::RestApi(Services& services)
   router_.add(V::get, "/openapi.json", openapi);
   router_.add(V::post, "/v1/admin/namespaces/{ns}/clear", admin_clear);
   router_.add(V::post, "/v1/admin/stats/reset", admin_reset);
+  router_.add(V::post, "/v1/admin/warm", admin_warm);
 }
 
 asio::awaitable<Response> RestApi::handle(Request req) {
@@ -101,6 +102,8 @@ asio::awaitable<Response> RestApi::dispatch(Request req, Match m) {
       co_return co_await health_report(std::move(req));
     case admin_clear:
       co_return co_await clear_namespace(std::move(req), std::move(m));
+    case admin_warm:
+      co_return co_await warm(std::move(req), std::move(m));
     default:
       break;
   }

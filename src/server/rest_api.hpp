@@ -4,6 +4,7 @@
 //   POST /v1/cache/{ns}/batch/get|set     POST /v1/cache/{ns}/invalidate
 //   POST /v1/ratelimit/{name}             GET /v1/stats
 //   POST /v1/admin/namespaces/{ns}/clear  POST /v1/admin/stats/reset   (bearer token)
+//   POST /v1/admin/warm                                                  (bearer token)
 //   GET /healthz /readyz /metrics /openapi.json
 // and hands requests under a proxy route's prefix to the caching proxy (server/proxy/proxy.hpp).
 // Use: HttpServer server(ex, limits, [&api](Request r) { return api.handle(std::move(r)); }, log);
@@ -47,6 +48,7 @@ class RestApi {
     openapi,
     admin_clear,
     admin_reset,
+    admin_warm,
   };
 
  private:
@@ -67,8 +69,10 @@ class RestApi {
   Response stats_json(const Request& req) const;
   Response metrics(const Request& req) const;
   Response reset_stats(const Request& req);
-  // 404 when admin is off, 401 without the right token; nullopt when allowed.
-  std::optional<ApiError> check_admin(const Request& req) const;
+  asio::awaitable<Response> warm(Request req, Match m);
+  // The answer refusing an admin call: 404 when admin is off, 401 (with WWW-Authenticate)
+  // without the right token; nullopt when allowed.
+  std::optional<Response> admin_refusal(const Request& req) const;
 
   Services& services_;
   Router router_;

@@ -5,6 +5,7 @@
 #include "tiercache/health/report.hpp"
 #include "tiercache/metrics/text_format.hpp"
 
+#include "server/proxy/proxy.hpp"
 #include "server/request_input.hpp"
 #include "server/rest_api.hpp"
 
@@ -126,11 +127,12 @@ Response RestApi::stats_json(const Request& req) const {
   return json_response(req, http::status::ok, boost::json::serialize(body));
 }
 
-std::optional<ApiError> RestApi::check_admin(const Request& req) const {
+std::optional<Response> RestApi::admin_refusal(const Request& req) const {
   const std::string& token = services_.config->admin_token;
   if (token.empty()) {
-    return ApiError::not_found("route_not_found",
-                               "the admin API is off (set server.admin_token to turn it on)");
+    return error_response(req, ApiError::not_found("route_not_found",
+                                                   "the admin API is off (set server.admin_token "
+                                                   "to turn it on)"));
   }
   const auto h = req.find(http::field::authorization);
   const std::string_view given = h == req.end() ? std::string_view{} : std::string_view(h->value());
@@ -138,18 +140,17 @@ std::optional<ApiError> RestApi::check_admin(const Request& req) const {
   // Constant time: the comparison must not tell how much of a guess was right.
   if (given.size() != expected.size() ||
       CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
-    return ApiError{http::status::unauthorized, "unauthorized",
-                    "a valid 'Authorization: Bearer <token>' header is required"};
+    auto res = error_response(req, ApiError{http::status::unauthorized, "unauthorized",
+                                            "a valid 'Authorization: Bearer <token>' header is "
+                                            "required"});
+    res.set(http::field::www_authenticate, "Bearer");
+    return res;
   }
   return std::nullopt;
 }
 
 asio::awaitable<Response> RestApi::clear_namespace(Request req, Match m) {
-  if (auto e = check_admin(req)) {
-    auto res = error_response(req, *e);
-    if (e->status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
-    co_return res;
-  }
+  if (auto refused = admin_refusal(req)) co_return std::move(*refused);
   if (auto e = no_query(m)) co_return error_response(req, *e);
   auto found = services_.namespaces->find(m.param("ns"));
   if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
@@ -162,14 +163,84 @@ asio::awaitable<Response> RestApi::clear_namespace(Request req, Match m) {
 }
 
 Response RestApi::reset_stats(const Request& req) {
-  if (auto e = check_admin(req)) {
-    auto res = error_response(req, *e);
-    if (e->status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
-    return res;
-  }
+  if (auto refused = admin_refusal(req)) return std::move(*refused);
   services_.registry->reset();
   for (const auto& ns : services_.namespaces->all()) ns->reset_stats();
   return json_response(req, http::status::ok, R"({"reset":true})");
+}
+
+// Warming, one item at a time and in order (a bounded, gentle load on the upstream): proxy paths
+// are fetched as a client's GET would be (stored when cacheable), and namespace keys are read so
+// that L1 holds what Redis has. Each item reports its own outcome; the call fails only on bad
+// input.
+asio::awaitable<Response> RestApi::warm(Request req, Match m) {
+  if (auto refused = admin_refusal(req)) co_return std::move(*refused);
+  if (auto e = no_query(m)) co_return error_response(req, *e);
+  auto body = read_json_object(req.body(), {"paths", "namespace", "keys"});
+  if (auto* e = std::get_if<ApiError>(&body)) co_return error_response(req, *e);
+  const auto& obj = std::get<0>(body);
+  constexpr std::size_t kMaxWarm = 1000;
+  std::vector<std::string> paths;
+  std::vector<std::string> keys;
+  if (const auto* v = obj.if_contains("paths")) {
+    auto list = string_array(*v, "paths", kMaxWarm);
+    if (auto* e = std::get_if<ApiError>(&list)) co_return error_response(req, *e);
+    paths = std::get<0>(std::move(list));
+  }
+  std::shared_ptr<Namespace> ns;
+  if (const auto* v = obj.if_contains("keys")) {
+    const auto* name = obj.if_contains("namespace");
+    if (name == nullptr || !name->is_string()) {
+      co_return error_response(
+          req, ApiError::bad_request("invalid_argument", "keys need a \"namespace\" string"));
+    }
+    auto found = services_.namespaces->find(std::string_view(name->as_string()));
+    if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
+    ns = std::get<0>(std::move(found));
+    auto list = string_array(*v, "keys", kMaxWarm);
+    if (auto* e = std::get_if<ApiError>(&list)) co_return error_response(req, *e);
+    keys = std::get<0>(std::move(list));
+    for (const auto& k : keys) {
+      if (auto e = check_key(k)) co_return error_response(req, *e);
+    }
+  }
+  if (paths.empty() && keys.empty()) {
+    co_return error_response(
+        req,
+        ApiError::bad_request("invalid_argument", "give \"paths\", or \"namespace\" and \"keys\""));
+  }
+  boost::json::array results;
+  std::size_t warmed = 0;
+  for (const auto& path : paths) {
+    boost::json::object item{{"path", path}};
+    const proxy::Route* route =
+        services_.proxy != nullptr ? services_.proxy->route_for(path) : nullptr;
+    if (route == nullptr || path.empty() || path.front() != '/') {
+      item["error"] = "no proxy route takes this path";
+    } else {
+      Request get{http::verb::get, path, 11};
+      get.keep_alive(false);
+      auto res = co_await services_.proxy->handle(std::move(get), *route);
+      item["status"] = res.result_int();
+      const auto x_cache = res.find("X-Cache");
+      if (x_cache != res.end()) item["cache"] = std::string_view(x_cache->value());
+      if (res.result_int() < 400) ++warmed;
+    }
+    results.push_back(std::move(item));
+  }
+  for (const auto& key : keys) {
+    auto r = co_await ns->cache->get(key);
+    boost::json::object item{{"namespace", ns->config.name}, {"key", key}};
+    if (r) {
+      item["hit"] = r->hit();
+      if (r->hit()) ++warmed;
+    } else {
+      item["error"] = r.error().message();
+    }
+    results.push_back(std::move(item));
+  }
+  boost::json::object out{{"warmed", warmed}, {"results", std::move(results)}};
+  co_return json_response(req, http::status::ok, boost::json::serialize(out));
 }
 
 asio::awaitable<Response> RestApi::rate_limit(Request req, Match m) {

@@ -66,7 +66,7 @@ HttpResponse HttpClient::send(HttpRequest& req) {
     run(done);
     if (ec) throw boost::system::system_error(ec);
   }
-  return read_response();
+  return read_response(req.method() == http::verb::head);
 }
 
 bool HttpClient::server_closed() {
@@ -116,9 +116,10 @@ void HttpClient::ensure_connected() {
   connected_ = true;
 }
 
-HttpResponse HttpClient::read_response() {
+HttpResponse HttpClient::read_response(bool head) {
   http::response_parser<http::string_body> parser;
   parser.body_limit(std::uint64_t{1} << 30);
+  parser.skip(head);  // the answer to a HEAD has a Content-Length but no body
   boost::system::error_code ec;
   bool done = false;
   stream_.expires_after(deadline_);

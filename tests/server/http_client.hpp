@@ -49,7 +49,7 @@ class HttpClient {
 
  private:
   void ensure_connected();
-  HttpResponse read_response();
+  HttpResponse read_response(bool head = false);
   void run(bool& done);
 
   std::uint16_t port_;

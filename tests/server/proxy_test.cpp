@@ -20,8 +20,11 @@ using namespace std::chrono_literals;
 using server::proxy::ParamRule;
 using server::proxy::RouteConfig;
 
+const std::string kToken = "proxy-test-admin-token";
+
 Config proxy_config(const RedisServer* redis, const DemoUpstream& up) {
   Config c = test_config();
+  c.admin_token = kToken;
   if (redis != nullptr) c.redis = redis->config();
   c.rate_limits.push_back({.name = "upstream", .limit = 2, .window = 10s});
   RouteConfig weather{.name = "weather",
@@ -214,6 +217,18 @@ TEST_F(ProxyTest, UnsafeTargetsAreRefusedBeforeTheUpstream) {
   EXPECT_EQ(upstream_.requests("/weather"), 0);
 }
 
+TEST_F(ProxyTest, HeadIsAnsweredAsItsGetFromTheSameEntry) {
+  auto head = client().request(http::verb::head, "/weather?city=Riga");
+  ASSERT_EQ(head.result(), http::status::ok);
+  EXPECT_EQ(x_cache(head), "MISS");
+  EXPECT_TRUE(head.body().empty());
+  auto get = client().request(http::verb::get, "/weather?city=Riga");
+  EXPECT_EQ(x_cache(get), "HIT");
+  EXPECT_EQ(head[http::field::content_length], std::to_string(get.body().size()));
+  EXPECT_EQ(x_cache(client().request(http::verb::head, "/weather?city=Riga")), "HIT");
+  EXPECT_EQ(upstream_.requests("/weather"), 1);
+}
+
 TEST_F(ProxyTest, OtherMethodsPassThroughUncached) {
   auto post = client().request(http::verb::post, "/weather?city=Paris", "{}",
                                {{"Content-Type", "application/json"}});
@@ -246,6 +261,38 @@ TEST_F(ProxyTest, MetricsCountOutcomesByRoute) {
       text.find(
           R"(tiercache_http_requests_total{method="GET",route="proxy:weather",status="200"} 2)"),
       std::string::npos);
+}
+
+TEST_F(ProxyTest, AdminWarmFetchesProxyPathsAndReadsKeys) {
+  const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + kToken},
+                                                 {"Content-Type", "application/json"}};
+  ASSERT_EQ(client().request(http::verb::put, "/v1/cache/users/k", "v").result(),
+            http::status::no_content);
+  auto res =
+      client().request(http::verb::post, "/v1/admin/warm",
+                       R"({"paths":["/weather?city=Bern","/events?location=Bern&date=2026-12-01",
+                                           "/nowhere"],"namespace":"users","keys":["k","absent"]})",
+                       admin);
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  const auto body = HttpClient::json(res);
+  EXPECT_EQ(body.at("warmed").to_number<int>(), 3) << res.body();
+  const auto& results = body.at("results").as_array();
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[0].at("cache").as_string(), "MISS");
+  EXPECT_EQ(results[0].at("status").to_number<int>(), 200);
+  EXPECT_TRUE(results[2].as_object().contains("error"));
+  EXPECT_TRUE(results[3].at("hit").as_bool());
+  EXPECT_FALSE(results[4].at("hit").as_bool());
+  EXPECT_EQ(x_cache(get("/weather?city=Bern")), "HIT");
+  EXPECT_EQ(x_cache(get("/events?location=Bern&date=2026-12-01")), "HIT");
+  EXPECT_EQ(client()
+                .request(http::verb::post, "/v1/admin/warm", R"({"paths":["/weather"]})",
+                         {{"Content-Type", "application/json"}})
+                .result(),
+            http::status::unauthorized);
+  EXPECT_EQ(
+      client().request(http::verb::post, "/v1/admin/warm", R"({"paths":"x"})", admin).result(),
+      http::status::bad_request);
 }
 
 TEST(ProxyWithoutRedisTest, ServesFromL1Alone) {

@@ -285,12 +285,15 @@ asio::awaitable<Response> Proxy::handle(Request req, const Route& route) {
     co_return error_response(req, *err);
   }
   auto& in = std::get<RouteRequest>(parsed);
+  // A HEAD is served as its GET (the session sends only the header), so both share the entry.
+  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   auto fetch = std::make_shared<Fetch>();
   fetch->state = state;
   fetch->ttl_policy = ttl_policy_;
   fetch->request = route.upstream_request(in, req);
+  if (get) fetch->request.method(http::verb::get);
   fetch->date = route.date_of(in);
-  if (req.method() == http::verb::get && !client_bypasses_cache(req)) {
+  if (get && !client_bypasses_cache(req)) {
     co_return co_await cached_get(std::move(req), std::move(fetch), std::move(in));
   }
   co_return co_await bypass(std::move(req), std::move(fetch), std::move(in));
@@ -353,7 +356,7 @@ asio::awaitable<Response> Proxy::bypass(Request req, std::shared_ptr<Fetch> fetc
   const RouteState& state = *fetch->state;
   const Route& route = state.route;
   state.metrics.bypass->inc();
-  if (req.method() == http::verb::get) {
+  if (fetch->request.method() == http::verb::get) {
     // A refresh the client asked for: fetched now, and kept when the answer may be.
     cache::LoadContext context;
     auto bytes = co_await fetch_for_cache(fetch, context);
@@ -386,8 +389,7 @@ asio::awaitable<Response> Proxy::bypass(Request req, std::shared_ptr<Fetch> fetc
   out.set("X-Cache", "BYPASS");
   out.body() = std::move(res->body());
   out.keep_alive(req.keep_alive());
-  // A HEAD answer keeps the upstream's Content-Length: it describes the GET's body.
-  if (req.method() != http::verb::head) out.prepare_payload();
+  out.prepare_payload();
   co_return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Proxy: tiercached's caching reverse proxy (docs/decisions/0013-caching-proxy.md). A GET under
+// Proxy: tiercached's caching reverse proxy (docs/decisions/0013-caching-proxy.md). A GET (or
+// HEAD, answered as its GET) under
 // a route's prefix is answered from the route's cache namespace, or fetched from the upstream
 // once for all concurrent callers (get_or_load's single flight, in-process and fleet-wide), then
 // kept for the TTL the route's policy gives (or the origin's Cache-Control). Stale answers are
