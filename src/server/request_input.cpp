@@ -111,6 +111,38 @@ std::variant<std::chrono::milliseconds, ApiError> read_ttl(std::string_view text
   return *d;
 }
 
+namespace {
+
+// ttl, grace and priority into opts, each read by text(name) (the query and its header, or a
+// JSON member), in that order: the first bad one is the error.
+template <class Text>
+std::optional<ApiError> read_scalar_options(Text text, const NamespaceConfig& ns,
+                                            WriteOptions& opts) {
+  for (const bool grace : {false, true}) {
+    const std::string_view name = grace ? "grace" : "ttl";
+    auto given = text(name);
+    if (auto* e = std::get_if<ApiError>(&given)) return *e;
+    if (const auto& t = std::get<0>(given)) {
+      auto d = read_ttl(*t, name, ns, grace);
+      if (auto* e = std::get_if<ApiError>(&d)) return *e;
+      (grace ? opts.grace : opts.ttl) = std::get<0>(d);
+    }
+  }
+  auto priority = text("priority");
+  if (auto* e = std::get_if<ApiError>(&priority)) return *e;
+  if (const auto& p = std::get<0>(priority)) {
+    const auto value = priority_of(*p);
+    if (!value) {
+      return ApiError::bad_request("invalid_priority",
+                                   "priority '" + *p + "' is not low, normal or high");
+    }
+    opts.priority = *value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<ApiError> no_query(const Match& m) {
   if (!m.query.empty()) {
     return ApiError::bad_request("unknown_parameter",
@@ -131,30 +163,13 @@ std::variant<WriteOptions, ApiError> read_write_options(const Request& req, cons
     }
   }
   WriteOptions opts;
-  auto ttl = single(req, m, "ttl", "X-Cache-TTL");
-  if (auto* e = std::get_if<ApiError>(&ttl)) return *e;
-  if (const auto& t = std::get<0>(ttl)) {
-    auto d = read_ttl(*t, "ttl", ns, false);
-    if (auto* e = std::get_if<ApiError>(&d)) return *e;
-    opts.ttl = std::get<0>(d);
-  }
-  auto grace = single(req, m, "grace", "X-Cache-Grace");
-  if (auto* e = std::get_if<ApiError>(&grace)) return *e;
-  if (const auto& g = std::get<0>(grace)) {
-    auto d = read_ttl(*g, "grace", ns, true);
-    if (auto* e = std::get_if<ApiError>(&d)) return *e;
-    opts.grace = std::get<0>(d);
-  }
-  auto priority = single(req, m, "priority", "X-Cache-Priority");
-  if (auto* e = std::get_if<ApiError>(&priority)) return *e;
-  if (const auto& p = std::get<0>(priority)) {
-    const auto value = priority_of(*p);
-    if (!value) {
-      return ApiError::bad_request("invalid_priority",
-                                   "priority '" + *p + "' is not low, normal or high");
-    }
-    opts.priority = *value;
-  }
+  const auto from_request = [&](std::string_view name) {
+    const std::string_view header = name == "ttl"     ? "X-Cache-TTL"
+                                    : name == "grace" ? "X-Cache-Grace"
+                                                      : "X-Cache-Priority";
+    return single(req, m, name, header);
+  };
+  if (auto e = read_scalar_options(from_request, ns, opts)) return *e;
 
   // Lists: repeated singular parameters, comma lists, and the header; not both query and header.
   const auto list = [&](std::string_view one, std::string_view many, std::string_view header,
@@ -249,30 +264,7 @@ std::variant<WriteOptions, ApiError> json_write_options(const boost::json::objec
     }
     return std::optional<std::string>(std::string(v->as_string()));
   };
-  auto ttl = text("ttl");
-  if (auto* e = std::get_if<ApiError>(&ttl)) return *e;
-  if (const auto& t = std::get<0>(ttl)) {
-    auto d = read_ttl(*t, "ttl", ns, false);
-    if (auto* e = std::get_if<ApiError>(&d)) return *e;
-    opts.ttl = std::get<0>(d);
-  }
-  auto grace = text("grace");
-  if (auto* e = std::get_if<ApiError>(&grace)) return *e;
-  if (const auto& g = std::get<0>(grace)) {
-    auto d = read_ttl(*g, "grace", ns, true);
-    if (auto* e = std::get_if<ApiError>(&d)) return *e;
-    opts.grace = std::get<0>(d);
-  }
-  auto priority = text("priority");
-  if (auto* e = std::get_if<ApiError>(&priority)) return *e;
-  if (const auto& p = std::get<0>(priority)) {
-    const auto value = priority_of(*p);
-    if (!value) {
-      return ApiError::bad_request("invalid_priority",
-                                   "priority '" + *p + "' is not low, normal or high");
-    }
-    opts.priority = *value;
-  }
+  if (auto e = read_scalar_options(text, ns, opts)) return *e;
   if (const auto* v = obj.if_contains("tags")) {
     auto tags = string_array(*v, "tags", 64);
     if (auto* e = std::get_if<ApiError>(&tags)) return *e;
