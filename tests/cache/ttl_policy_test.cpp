@@ -115,8 +115,7 @@ TEST(TtlPolicyTest, ParsesDates) {
 
 TEST(TtlPolicyTest, LoadsTheExampleFileAsTheDefaults) {
   const FixedDay day(today);
-  // This file is <repo>/tests/cache/ttl_policy_test.cpp (CMake compiles it by absolute path).
-  const auto repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path repo = TIERCACHE_SOURCE_DIR;
   auto loaded =
       TtlPolicy::from_toml_file((repo / "deploy" / "ttl-policy.example.toml").string(), day.clock);
   ASSERT_TRUE(loaded) << loaded.error().message;

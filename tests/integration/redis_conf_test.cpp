@@ -24,8 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::filesystem::path deploy_conf() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "deploy" /
-         "redis.conf";
+  return std::filesystem::path(TIERCACHE_SOURCE_DIR) / "deploy" / "redis.conf";
 }
 
 // The directives of deploy/redis.conf, without those that name this host's paths and ports.

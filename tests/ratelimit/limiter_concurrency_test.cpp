@@ -4,8 +4,8 @@
 //
 // Which algorithms promise exactly N here: the sliding log always (it is exact in every window);
 // the sliding-window counter within one fixed window (its windows are aligned, so the test uses
-// a one-hour window and skips in the rare run that straddles an hour); GCRA when the burst is
-// the limit and no token drips back during the run (one token per 36 s here).
+// a one-hour window and runs again, on a fresh key, in the rare run that straddles an hour); GCRA
+// when the burst is the limit and no token drips back during the run (one token per 36 s here).
 #include "tiercache/ratelimit/limiter.hpp"
 
 #include "tests/ratelimit/ratelimit_test_util.hpp"
@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 
 namespace tiercache::ratelimit {
@@ -29,8 +30,8 @@ struct Tally {
   std::promise<void> done;
 };
 
-asio::awaitable<void> one_request(Limiter limiter, Tally& tally) {
-  Result<Decision> d = co_await limiter.allow("flights:search");
+asio::awaitable<void> one_request(Limiter limiter, std::string key, Tally& tally) {
+  Result<Decision> d = co_await limiter.allow(key);
   if (!d || d->source != Source::redis) {
     tally.failed.fetch_add(1);
   } else if (d->allowed) {
@@ -54,6 +55,17 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, LimiterConcurrencyTest,
                                          Algorithm::token_bucket),
                          [](const auto& param) { return std::string(to_string(param.param)); });
 
+// 1,000 requests for `key`, alternating between the limiters, all in flight at once.
+void run_thousand(test::IoThreads& io, const Limiter (&limiters)[2], const std::string& key,
+                  Tally& tally) {
+  tally.pending = 1000;
+  auto finished = tally.done.get_future();
+  for (int i = 0; i < 1000; ++i) {
+    asio::co_spawn(io.io(), one_request(limiters[i % 2], key, tally), asio::detached);
+  }
+  ASSERT_EQ(finished.wait_for(60s), std::future_status::ready);
+}
+
 TEST_P(LimiterConcurrencyTest, AThousandConcurrentRequestsAdmitExactlyTheLimit) {
   tiercache::test::RedisServer server;
   test::IoThreads io(4);
@@ -63,27 +75,27 @@ TEST_P(LimiterConcurrencyTest, AThousandConcurrentRequestsAdmitExactlyTheLimit) 
   const Policy policy{.algorithm = GetParam(), .limit = 100, .window = sliding_log ? 10s : 1h};
   const Limiter limiters[2] = {Limiter(first, policy), Limiter(second, policy)};
 
-  const long before = server_seconds(server);
-  Tally tally;
-  tally.pending = 1000;
-  auto finished = tally.done.get_future();
-  for (int i = 0; i < 1000; ++i) {
-    asio::co_spawn(io.io(), one_request(limiters[i % 2], tally), asio::detached);
+  auto tally = std::make_unique<Tally>();
+  std::string key = "flights:search";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const long before = server_seconds(server);
+    run_thousand(io, limiters, key, *tally);
+    const long after = server_seconds(server);
+    const bool straddled = before / 3600 != after / 3600;
+    if (GetParam() != Algorithm::sliding_window || !straddled) break;
+    // Two fixed windows saw the run: at most twice the limit, and the next run sees one.
+    EXPECT_LE(tally->allowed.load(), 200);
+    tally = std::make_unique<Tally>();
+    key = "flights:search:again";
   }
-  ASSERT_EQ(finished.wait_for(60s), std::future_status::ready);
-  const long after = server_seconds(server);
   first->stop();
   second->stop();
 
-  EXPECT_EQ(tally.failed.load(), 0);
-  EXPECT_EQ(tally.allowed.load() + tally.denied.load(), 1000 - tally.failed.load());
-  if (GetParam() == Algorithm::sliding_window && before / 3600 != after / 3600) {
-    EXPECT_LE(tally.allowed.load(), 200);
-    GTEST_SKIP() << "the run straddled the counter's fixed window";
-  }
-  EXPECT_EQ(tally.allowed.load(), 100);
+  EXPECT_EQ(tally->failed.load(), 0);
+  EXPECT_EQ(tally->allowed.load() + tally->denied.load(), 1000 - tally->failed.load());
+  EXPECT_EQ(tally->allowed.load(), 100);
   if (sliding_log) {
-    EXPECT_EQ(server.cli({"ZCARD", "ratelimit:flights:search"}), "100");
+    EXPECT_EQ(server.cli({"ZCARD", "ratelimit:" + key}), "100");
   }
 }
 

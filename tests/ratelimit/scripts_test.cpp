@@ -13,8 +13,7 @@ namespace tiercache::ratelimit {
 namespace {
 
 std::string read_lua(std::string_view name) {
-  // This file is tests/ratelimit/scripts_test.cpp; the scripts are in src/ratelimit/.
-  const std::filesystem::path root = std::filesystem::path(__FILE__).parent_path() / ".." / "..";
+  const std::filesystem::path root = TIERCACHE_SOURCE_DIR;
   std::ifstream in(root / "src" / "ratelimit" / std::string(name), std::ios::binary);
   EXPECT_TRUE(in) << "cannot read src/ratelimit/" << name;
   std::ostringstream text;
