@@ -2,6 +2,8 @@
 
 #include "tiercache/cache/error.hpp"
 
+#include "tests/support/paths.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -115,7 +117,7 @@ TEST(TtlPolicyTest, ParsesDates) {
 
 TEST(TtlPolicyTest, LoadsTheExampleFileAsTheDefaults) {
   const FixedDay day(today);
-  const std::filesystem::path repo = TIERCACHE_SOURCE_DIR;
+  const std::filesystem::path repo = test::source_dir();
   auto loaded =
       TtlPolicy::from_toml_file((repo / "deploy" / "ttl-policy.example.toml").string(), day.clock);
   ASSERT_TRUE(loaded) << loaded.error().message;

@@ -6,6 +6,7 @@
 #include "tiercache/redis/client.hpp"
 
 #include "tests/redis/client_test_util.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <gtest/gtest.h>
@@ -23,9 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::filesystem::path deploy_conf() {
-  return std::filesystem::path(TIERCACHE_SOURCE_DIR) / "deploy" / "redis.conf";
-}
+std::filesystem::path deploy_conf() { return test::source_dir() / "deploy" / "redis.conf"; }
 
 // The directives of deploy/redis.conf, without those that name this host's paths and ports.
 std::vector<std::string> deploy_directives() {

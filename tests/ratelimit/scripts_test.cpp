@@ -2,6 +2,8 @@
 // each file opens with its essay.
 #include "ratelimit/scripts.hpp"
 
+#include "tests/support/paths.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,7 +15,7 @@ namespace tiercache::ratelimit {
 namespace {
 
 std::string read_lua(std::string_view name) {
-  const std::filesystem::path root = TIERCACHE_SOURCE_DIR;
+  const std::filesystem::path root = test::source_dir();
   std::ifstream in(root / "src" / "ratelimit" / std::string(name), std::ios::binary);
   EXPECT_TRUE(in) << "cannot read src/ratelimit/" << name;
   std::ostringstream text;

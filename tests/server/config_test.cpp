@@ -4,6 +4,7 @@
 
 #include "server/command_line.hpp"
 #include "server/units.hpp"
+#include "tests/support/paths.hpp"
 
 #include <gtest/gtest.h>
 
@@ -151,7 +152,7 @@ TEST(ConfigTest, MissingFileIsAnError) {
 }
 
 TEST(ConfigTest, TheExampleConfigLoads) {
-  const Config c = load_config_file(TIERCACHE_SOURCE_DIR "/deploy/tiercached.toml");
+  const Config c = load_config_file((test::source_dir() / "deploy" / "tiercached.toml").string());
   EXPECT_EQ(c.listen_port, 8080);
   EXPECT_FALSE(c.namespaces.empty());
 }

@@ -6,6 +6,7 @@
 // Thread-safety: not thread-safe; one per test.
 
 #include "tests/server/http_client.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 
 #include <boost/json/value.hpp>
@@ -30,7 +31,7 @@ class DemoUpstream {
     log_ = std::filesystem::temp_directory_path() / ("demo_upstream_" + std::to_string(::getpid()) +
                                                      "_" + std::to_string(++started) + ".log");
     std::filesystem::remove(log_);
-    pid_ = spawn_process({DEMO_UPSTREAM_BINARY, "--listen", "127.0.0.1:0", "--delay-ms",
+    pid_ = spawn_process({demo_upstream_binary().string(), "--listen", "127.0.0.1:0", "--delay-ms",
                           std::to_string(delay.count())},
                          log_, false);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -4,6 +4,7 @@
 // caching proxy's tests (issue #7) build on it. Skipped when the examples are not built.
 
 #include "tests/server/http_client.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -23,11 +24,7 @@
 namespace tiercache::test {
 namespace {
 
-#ifdef DEMO_UPSTREAM_BINARY
-const std::filesystem::path kBinary = DEMO_UPSTREAM_BINARY;
-#else
-const std::filesystem::path kBinary;
-#endif
+const std::filesystem::path kBinary = demo_upstream_binary();
 
 using Clock = std::chrono::steady_clock;
 using V = http::verb;

@@ -4,6 +4,7 @@
 #include "tests/support/process.hpp"
 
 #include "tests/server/http_client.hpp"
+#include "tests/support/paths.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,7 @@
 namespace tiercache::test {
 namespace {
 
-const std::filesystem::path kBinary = TIERCACHED_BINARY;
+const std::filesystem::path kBinary = tiercached_binary();
 
 class ProcessTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 #include "server/proxy/freshness.hpp"
 #include "server/proxy/route.hpp"
 #include "server/proxy/stored_response.hpp"
+#include "tests/support/paths.hpp"
 
 #include <gtest/gtest.h>
 
@@ -103,7 +104,7 @@ TEST(ProxyConfigTest, BadRoutesNameTheFieldAndTheLine) {
 }
 
 TEST(ProxyConfigTest, TheDemoConfigLoads) {
-  const Config c = load_config_file(TIERCACHE_SOURCE_DIR "/examples/proxy-demo.toml");
+  const Config c = load_config_file((test::source_dir() / "examples" / "proxy-demo.toml").string());
   ASSERT_EQ(c.proxy.routes.size(), 3u);
   const auto flights = std::find_if(c.proxy.routes.begin(), c.proxy.routes.end(),
                                     [](const RouteConfig& r) { return r.name == "flights"; });
