@@ -73,9 +73,14 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // Writes an entry through: MULTI SET PX + PTTL (so the link tracks it) EXEC, then L1. Sets
   // the entry's version (so it must not be shared yet).
   [[nodiscard]] asio::awaitable<Result<void>> write(std::string rk, std::shared_ptr<Entry> entry);
-  // write() of several entries in one MULTI ... EXEC: all land or none.
+  // write() of several entries in one round trip: one MULTI ... EXEC, so all land or none; on a
+  // cluster one per slot, so all of a slot's land or none.
   [[nodiscard]] asio::awaitable<Result<void>> write_many(
       std::vector<std::string> rks, std::vector<std::shared_ptr<Entry>> entries);
+  // The MULTI blocks of a write: indexes into keys, one block for all where the client allows
+  // keys of several slots in one transaction, else one per slot.
+  std::vector<std::vector<std::size_t>> transaction_blocks(
+      const std::vector<std::string>& keys) const;
   // An entry for value with options' times (clamped, jittered) and the given stored tags.
   Result<std::shared_ptr<Entry>> make_entry(std::string value, const WriteOptions& options,
                                             std::vector<std::string> stored_tags,
@@ -95,6 +100,9 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // A meta value (namespace or tag version) to cache in meta() (L1, or the versions-only table).
   void l1_fill_meta(const LoadTicket& ticket, std::uint64_t version);
   [[nodiscard]] asio::awaitable<Result<resp::Reply>> exec(resp::Request request);
+  // exec on one primary (redis::AnyClient::exec_on), for SCAN.
+  [[nodiscard]] asio::awaitable<Result<resp::Reply>> exec_on(std::string primary,
+                                                             resp::Request request);
 
   // ---- versions (tags.cpp)
   // The namespace version: L1 under tracking, else GET; the last known one when Redis fails.
@@ -106,8 +114,11 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // The version scripts of tags.cpp. bump: each key to max(current + 1, now), for invalidation.
   // ensure: absent keys created at now, present ones renewed, for writes.
   enum class VersionScript { bump, ensure };
-  // Runs one over version keys; their values after it.
+  // Runs one over version keys (one per slot on a cluster); their values after it.
   [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_version_script(
+      VersionScript which, std::vector<std::string> keys, std::chrono::milliseconds ttl);
+  // One run, over keys that may meet in one script.
+  [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_version_script_on_slot(
       VersionScript which, std::vector<std::string> keys, std::chrono::milliseconds ttl);
   // How long a tag key lives after its last bump or renewal.
   std::chrono::milliseconds tag_key_ttl() const noexcept;
@@ -196,7 +207,10 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // ---- invalidation (invalidation.cpp)
   [[nodiscard]] asio::awaitable<Result<void>> invalidate_tags(std::vector<std::string> tags);
   [[nodiscard]] asio::awaitable<Result<void>> invalidate_namespace();
+  // SCAN MATCH + UNLINK over every primary; the keys removed.
   [[nodiscard]] asio::awaitable<Result<std::uint64_t>> unlink_matching(std::string match);
+  [[nodiscard]] asio::awaitable<Result<std::uint64_t>> unlink_matching_on(std::string primary,
+                                                                          std::string match);
   static asio::awaitable<void> cleanup_namespace(std::shared_ptr<Impl> self, std::uint64_t old);
 
   std::shared_ptr<redis::AnyClient> redis_;

@@ -88,11 +88,23 @@ asio::awaitable<Result<std::uint64_t>> Cache::Impl::unlink_matching(std::string 
     }
     co_return removed;
   }
+  // SCAN sees one server's keys: on a cluster, every master is scanned in turn.
+  for (const std::string& primary : redis_->primaries()) {
+    auto done = co_await unlink_matching_on(primary, match);
+    if (!done) co_return done.error();
+    removed += *done;
+  }
+  co_return removed;
+}
+
+asio::awaitable<Result<std::uint64_t>> Cache::Impl::unlink_matching_on(std::string primary,
+                                                                       std::string match) {
+  std::uint64_t removed = 0;
   std::string cursor = "0";
   do {
     resp::Request scan;
     scan.push("SCAN", cursor, "MATCH", match, "COUNT", options_.scan_batch);
-    auto reply = co_await exec(std::move(scan));
+    auto reply = co_await exec_on(primary, std::move(scan));
     if (!reply) co_return reply.error();
     if (reply->is_error() || reply->size() != 2) co_return Errc::redis_unavailable;
     cursor = std::string(reply->at(0).str());
@@ -101,6 +113,7 @@ asio::awaitable<Result<std::uint64_t>> Cache::Impl::unlink_matching(std::string 
     std::vector<std::string> batch;
     batch.reserve(keys.size());
     for (const auto k : keys) batch.emplace_back(k.str());
+    // On a cluster, the keys of one node's page may span its slots: the client splits UNLINK.
     resp::Request unlink;
     unlink.push_range("UNLINK", "", batch);
     auto done = co_await exec(std::move(unlink));

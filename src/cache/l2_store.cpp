@@ -12,6 +12,7 @@
 #include "tiercache/cache/entry_format.hpp"
 #include "tiercache/cache/error.hpp"
 #include "tiercache/cache/key_builder.hpp"
+#include "tiercache/redis/slot.hpp"
 
 #include "cache/cache_impl.hpp"
 
@@ -19,6 +20,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <numeric>
 #include <random>
 
 namespace tiercache::cache {
@@ -61,6 +64,17 @@ asio::awaitable<Result<resp::Reply>> Cache::Impl::exec(resp::Request request) {
   auto r = co_await redis_->exec(std::move(request));
   if (!r) {
     spdlog::debug("cache {}: redis: {}", options_.ns, r.error().message());
+    co_return Errc::redis_unavailable;
+  }
+  co_return std::move(*r);
+}
+
+asio::awaitable<Result<resp::Reply>> Cache::Impl::exec_on(std::string primary,
+                                                          resp::Request request) {
+  if (!redis_) co_return Errc::redis_unavailable;
+  auto r = co_await redis_->exec_on(primary, std::move(request));
+  if (!r) {
+    spdlog::debug("cache {}: redis {}: {}", options_.ns, primary, r.error().message());
     co_return Errc::redis_unavailable;
   }
   co_return std::move(*r);
@@ -204,6 +218,23 @@ asio::awaitable<Result<void>> Cache::Impl::write(std::string rk, std::shared_ptr
   co_return co_await write_many(std::move(rks), std::move(entries));
 }
 
+std::vector<std::vector<std::size_t>> Cache::Impl::transaction_blocks(
+    const std::vector<std::string>& keys) const {
+  std::vector<std::vector<std::size_t>> blocks;
+  if (redis_->cross_slot_allowed()) {
+    blocks.emplace_back(keys.size());
+    std::iota(blocks.front().begin(), blocks.front().end(), std::size_t{0});
+    return blocks;
+  }
+  std::map<std::uint16_t, std::size_t> block_of_slot;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto [it, added] = block_of_slot.try_emplace(redis::key_slot(keys[i]), blocks.size());
+    if (added) blocks.emplace_back();
+    blocks[it->second].push_back(i);
+  }
+  return blocks;
+}
+
 asio::awaitable<Result<void>> Cache::Impl::write_many(std::vector<std::string> rks,
                                                       std::vector<std::shared_ptr<Entry>> entries) {
   if (!redis_) {
@@ -217,18 +248,28 @@ asio::awaitable<Result<void>> Cache::Impl::write_many(std::vector<std::string> r
                              .compression_threshold = options_.compression_threshold,
                              .max_value_size = options_.max_value_size};
   const auto now = clock_.wall_now();
-  resp::Request req;
-  req.push("MULTI");
+  std::vector<std::string> encoded;
+  std::vector<std::int64_t> pxs;
   for (std::size_t i = 0; i < rks.size(); ++i) {
     auto bytes = encode_entry(*entries[i], encode);
     if (!bytes) co_return bytes.error();
     entries[i]->version = entry_version(*bytes);
-    const auto px = std::chrono::ceil<milliseconds>(entries[i]->stale_until - now).count();
-    if (px <= 0) co_return Errc::invalid_argument;
-    req.push("SET", rks[i], *bytes, "PX", px);
-    req.push("PTTL", rks[i]);
+    pxs.push_back(std::chrono::ceil<milliseconds>(entries[i]->stale_until - now).count());
+    if (pxs.back() <= 0) co_return Errc::invalid_argument;
+    encoded.push_back(std::move(*bytes));
   }
-  req.push("EXEC");
+  // A transaction cannot span cluster nodes: there, one MULTI block per slot (all or nothing per
+  // slot, not across them); on one server, one block for all.
+  const auto blocks = transaction_blocks(rks);
+  resp::Request req;
+  for (const auto& block : blocks) {
+    req.push("MULTI");
+    for (const std::size_t i : block) {
+      req.push("SET", rks[i], encoded[i], "PX", pxs[i]);
+      req.push("PTTL", rks[i]);
+    }
+    req.push("EXEC");
+  }
   std::vector<LoadTicket> tickets;
   if (l1_) {
     for (const auto& rk : rks) {
@@ -238,14 +279,18 @@ asio::awaitable<Result<void>> Cache::Impl::write_many(std::vector<std::string> r
   }
   auto reply = co_await exec(std::move(req));
   if (!reply) co_return reply.error();
-  const auto exec_reply = reply->at(reply->size() - 1);
-  if (exec_reply.is_error() || exec_reply.is_null() || exec_reply.size() != 2 * rks.size()) {
-    spdlog::warn("cache {}: SET of {} key(s) failed: {}", options_.ns, rks.size(),
-                 resp::to_display(*reply));
-    co_return Errc::redis_unavailable;
-  }
-  for (const auto element : exec_reply) {
-    if (element.is_error()) co_return Errc::redis_unavailable;  // SET (or PTTL) refused
+  std::size_t at = 0;  // MULTI, then SET and PTTL per entry (QUEUED), then EXEC, per block
+  for (const auto& block : blocks) {
+    at += 1 + 2 * block.size();
+    const auto exec_reply = reply->at(at++);
+    if (exec_reply.is_error() || exec_reply.is_null() || exec_reply.size() != 2 * block.size()) {
+      spdlog::warn("cache {}: SET of {} key(s) failed: {}", options_.ns, block.size(),
+                   resp::to_display(*reply));
+      co_return Errc::redis_unavailable;
+    }
+    for (const auto element : exec_reply) {
+      if (element.is_error()) co_return Errc::redis_unavailable;  // SET (or PTTL) refused
+    }
   }
   for (std::size_t i = 0; i < tickets.size(); ++i) l1_fill(tickets[i], std::move(entries[i]));
   co_return Result<void>{};

@@ -220,6 +220,15 @@ GuardedClientStats GuardedClient::stats() const noexcept {
 }
 
 void GuardedClient::do_exec(resp::Request request, ExecHandler handler) {
+  guarded(std::nullopt, std::move(request), std::move(handler));
+}
+
+void GuardedClient::do_exec_on(std::string primary, resp::Request request, ExecHandler handler) {
+  guarded(std::move(primary), std::move(request), std::move(handler));
+}
+
+void GuardedClient::guarded(std::optional<std::string> primary, resp::Request request,
+                            ExecHandler handler) {
   auto refuse = [&](Errc why) {
     boost::asio::post(inner_->get_executor(),
                       boost::asio::append(std::move(handler), error_code(why), resp::Reply{}));
@@ -235,8 +244,12 @@ void GuardedClient::do_exec(resp::Request request, ExecHandler handler) {
     return refuse(Errc::saturated);
   }
   const std::size_t commands = request.commands();
-  inner_->async_exec(std::move(request), Done{shared_, std::move(permit), std::move(slot), commands,
-                                              std::move(handler)});
+  Done done{shared_, std::move(permit), std::move(slot), commands, std::move(handler)};
+  if (primary) {
+    inner_->async_exec_on(std::move(*primary), std::move(request), std::move(done));
+  } else {
+    inner_->async_exec(std::move(request), std::move(done));
+  }
 }
 
 }  // namespace tiercache::resilience

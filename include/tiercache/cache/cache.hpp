@@ -138,7 +138,9 @@ class Cache {
   [[nodiscard]] asio::awaitable<Result<std::vector<ReadResult>>> get_many(
       std::vector<std::string> keys);
   // Writes every (key, value) with the same options in one round trip: MULTI, SET PX + PTTL per
-  // key, EXEC, so all of them land in Redis or none does. Fails as set() does.
+  // key, EXEC, so all of them land in Redis or none does. On a Redis Cluster a transaction
+  // cannot span nodes: one MULTI per hash slot, so all of a slot's keys land or none do (give
+  // keys one {hash tag} to keep all-or-nothing). Fails as set() does.
   [[nodiscard]] asio::awaitable<Result<void>> set_many(
       std::vector<std::pair<std::string, std::string>> items, WriteOptions options = {});
 

@@ -17,6 +17,9 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <string>
+#include <vector>
+
 namespace tiercache::redis {
 
 namespace asio = boost::asio;
@@ -62,8 +65,35 @@ class AnyClient {
 
   virtual const Config& config() const noexcept = 0;
 
+  // Where the keyspace lives, for work that must see every key (SCAN): one server is one
+  // primary, a cluster has one per master ("host:port"), as of its current slot map.
+  virtual std::vector<std::string> primaries() const { return {config().describe()}; }
+  // Sends a request to one of primaries() as it is, not routed by key (SCAN, DBSIZE, INFO).
+  // A name that is no longer a primary (a failover since primaries()) still reaches that node if
+  // it is linked, else completes with Errc::not_connected. One server ignores the name.
+  // Completes, cancels and lives as async_exec.
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_exec_on(std::string primary, resp::Request request, CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, ExecSignature>(
+        [this](auto handler, std::string at, resp::Request req) {
+          do_exec_on(std::move(at), std::move(req), std::move(handler));
+        },
+        token, std::move(primary), std::move(request));
+  }
+  [[nodiscard]] asio::awaitable<Result<resp::Reply>> exec_on(std::string primary,
+                                                             resp::Request request);
+
+  // Whether one script, MULTI block or MSET may name keys of different hash slots: yes on one
+  // server; no on a cluster (ClusterErrc::cross_slot), where callers group keys by
+  // redis::key_slot (redis/slot.hpp) or give them one {hash tag}.
+  virtual bool cross_slot_allowed() const noexcept { return true; }
+
  protected:
   virtual void do_exec(resp::Request request, ExecHandler handler) = 0;
+  // One server: the request goes where every request goes.
+  virtual void do_exec_on(std::string /*primary*/, resp::Request request, ExecHandler handler) {
+    do_exec(std::move(request), std::move(handler));
+  }
 };
 
 }  // namespace tiercache::redis

@@ -62,6 +62,9 @@ class ClusterClient final : public AnyClient {
   void set_push_handler(PushHandler handler) override;
   void set_link_handler(LinkHandler handler) override;
   const Config& config() const noexcept override;
+  // The masters of the current slot map, "host:port", in slot order.
+  std::vector<std::string> primaries() const override;
+  bool cross_slot_allowed() const noexcept override { return false; }
 
   // "host:port" of the master serving each slot range, for tests and the admin API:
   // [(first, last, "127.0.0.1:7000"), ...] in slot order. Empty before the first map.
@@ -76,6 +79,8 @@ class ClusterClient final : public AnyClient {
 
  protected:
   void do_exec(resp::Request request, ExecHandler handler) override;
+  // Straight to that node's link: no routing, no redirects (SCAN has no key to redirect).
+  void do_exec_on(std::string primary, resp::Request request, ExecHandler handler) override;
 
  private:
   class Impl;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace tiercache::resilience {
 
@@ -79,6 +80,8 @@ class GuardedClient final : public redis::AnyClient {
   void set_push_handler(redis::PushHandler handler) override;
   void set_link_handler(redis::LinkHandler handler) override;
   const redis::Config& config() const noexcept override;
+  std::vector<std::string> primaries() const override { return inner_->primaries(); }
+  bool cross_slot_allowed() const noexcept override { return inner_->cross_slot_allowed(); }
 
   BreakerState state() const noexcept;
   // The breaker is not closed: requests are refused (open) or only probes go (half-open).
@@ -96,8 +99,13 @@ class GuardedClient final : public redis::AnyClient {
   //   ones the inner client sees. A cancelled request tells the breaker nothing.
   // Lifetimes: as AnyClient::async_exec.
   void do_exec(resp::Request request, ExecHandler handler) override;
+  // The same, for a request to one primary.
+  void do_exec_on(std::string primary, resp::Request request, ExecHandler handler) override;
 
  private:
+  // Both of the above; without a primary the request is routed by key.
+  void guarded(std::optional<std::string> primary, resp::Request request, ExecHandler handler);
+
   struct Shared;
   std::shared_ptr<redis::AnyClient> inner_;
   std::shared_ptr<Shared> shared_;

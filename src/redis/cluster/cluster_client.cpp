@@ -22,6 +22,7 @@
 #include "redis/cluster/command_keys.hpp"
 
 #include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -143,6 +144,13 @@ std::shared_ptr<Connection> ClusterClient::Impl::node(const detail::Endpoint& at
   std::lock_guard lock(mu_);
   if (stopped_) return nullptr;
   return node_locked(at);
+}
+
+std::shared_ptr<Connection> ClusterClient::Impl::linked(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  if (stopped_) return nullptr;
+  auto it = nodes_.find(name);
+  return it == nodes_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<Connection> ClusterClient::Impl::make_link(const std::string& host,
@@ -287,6 +295,16 @@ void ClusterClient::set_link_handler(LinkHandler handler) {
 }
 const Config& ClusterClient::config() const noexcept { return impl_->config_; }
 std::vector<ClusterClient::Range> ClusterClient::slot_map() const { return impl_->slot_map(); }
+
+std::vector<std::string> ClusterClient::primaries() const {
+  std::vector<std::string> out;
+  for (auto& range : impl_->slot_map()) {
+    if (std::find(out.begin(), out.end(), range.master) == out.end()) {
+      out.push_back(std::move(range.master));
+    }
+  }
+  return out;
+}
 std::uint64_t ClusterClient::refreshes() const {
   return impl_->refreshes_.load(std::memory_order_relaxed);
 }
@@ -296,6 +314,15 @@ void ClusterClient::do_exec(resp::Request request, ExecHandler handler) {
   auto executor = asio::get_associated_executor(handler, strand);
   asio::co_spawn(std::move(strand), Impl::run(impl_, std::move(request)),
                  SpawnDone{std::move(executor), std::move(handler)});
+}
+
+void ClusterClient::do_exec_on(std::string primary, resp::Request request, ExecHandler handler) {
+  if (auto conn = impl_->linked(primary)) {
+    conn->async_exec(std::move(request), std::move(handler));
+    return;
+  }
+  asio::post(impl_->executor_,
+             asio::append(std::move(handler), make_error_code(Errc::not_connected), resp::Reply()));
 }
 
 Result<std::shared_ptr<AnyClient>> make_client(AnyClient::executor_type executor,

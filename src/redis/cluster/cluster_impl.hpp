@@ -39,6 +39,8 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   std::shared_ptr<Connection> route(int slot);
   // The link to one node, made (and started) on first use.
   std::shared_ptr<Connection> node(const detail::Endpoint& at);
+  // The link to the node named "host:port", if one was ever made; nullptr otherwise.
+  std::shared_ptr<Connection> linked(const std::string& name) const;
   // A link of its own to the node of `shared`, for one exclusive request.
   std::shared_ptr<Connection> dedicated(const Connection& shared);
   // -MOVED: the slot has a new owner. Cheap; the full map follows by request_refresh().
