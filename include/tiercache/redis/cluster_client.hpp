@@ -77,13 +77,16 @@ class ClusterClient final : public AnyClient {
   // Maps learned since start (initial, periodic, and after redirects or errors).
   std::uint64_t refreshes() const;
 
+  // The implementation (src/redis/cluster/), opaque here; named publicly so that its own
+  // handlers, which are not members, can hold it.
+  class Impl;
+
  protected:
   void do_exec(resp::Request request, ExecHandler handler) override;
   // Straight to that node's link: no routing, no redirects (SCAN has no key to redirect).
   void do_exec_on(std::string primary, resp::Request request, ExecHandler handler) override;
 
  private:
-  class Impl;
   std::shared_ptr<Impl> impl_;
 };
 

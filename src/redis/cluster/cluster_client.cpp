@@ -310,9 +310,15 @@ std::uint64_t ClusterClient::refreshes() const {
 }
 
 void ClusterClient::do_exec(resp::Request request, ExecHandler handler) {
-  auto strand = asio::make_strand(impl_->executor_);
+  if (Impl::try_direct(impl_, request, handler)) return;
+  Impl::route_and_run(impl_, std::move(request), std::move(handler));
+}
+
+void ClusterClient::Impl::route_and_run(std::shared_ptr<Impl> self, resp::Request request,
+                                        ExecHandler handler) {
+  auto strand = asio::make_strand(self->executor_);
   auto executor = asio::get_associated_executor(handler, strand);
-  asio::co_spawn(std::move(strand), Impl::run(impl_, std::move(request)),
+  asio::co_spawn(std::move(strand), run(std::move(self), std::move(request)),
                  SpawnDone{std::move(executor), std::move(handler)});
 }
 

@@ -52,6 +52,12 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
 
   // Runs one request to completion (cluster_exec.cpp).
   static asio::awaitable<Outcome> run(std::shared_ptr<Impl> self, resp::Request request);
+  // run(), spawned, completing `handler` (cluster_client.cpp).
+  static void route_and_run(std::shared_ptr<Impl> self, resp::Request request, ExecHandler handler);
+  // The direct path (direct_exec.cpp): sends a one-command request straight to its slot's link
+  // and returns true, or returns false with request and handler untouched.
+  static bool try_direct(const std::shared_ptr<Impl>& self, resp::Request& request,
+                         ExecHandler& handler);
 
   const executor_type executor_;
   const Config config_;
