@@ -20,6 +20,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
 done
+# The MCP tests' client (tests/mcp) is node with the MCP SDK from the npm registry. A machine
+# may have node from elsewhere (NodeSource's nodejs, which Debian's npm conflicts with): Debian's
+# nodejs and npm are installed only when the commands are missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

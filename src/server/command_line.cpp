@@ -31,6 +31,11 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   app.add_option("-t,--threads", threads, "I/O threads (default: one per core)")
       ->check(CLI::Range(0, 1024));
   app.add_flag("-V,--version", version, "print the version and exit");
+  CLI::App* mcp = app.add_subcommand(
+      "mcp",
+      "serve the MCP server (JSON-RPC 2.0) on stdin/stdout for an MCP host, instead of HTTP; "
+      "logs go to stderr");
+  mcp->fallthrough();  // tiercached mcp --config FILE works as tiercached --config FILE mcp
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -47,7 +52,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
     if (!redis_url.empty()) set_redis_url(config, redis_url, "--redis");
     if (threads) config.threads = *threads;
     validate(config);
-    return {std::move(config), 0};
+    return {std::move(config), 0, mcp->parsed()};
   } catch (const ConfigError& e) {
     err << "tiercached: configuration error: " << e.what() << "\n";
     return {std::nullopt, 2};

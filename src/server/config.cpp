@@ -174,9 +174,34 @@ void read_ratelimits(const toml::table& t, Config& c) {
   }
 }
 
+void read_mcp(const toml::table& t, McpConfig& m) {
+  only_keys(t, "mcp.", {"enabled", "allowed_origins", "max_sessions", "session_idle_timeout"});
+  if (const auto* n = t.get("enabled")) m.enabled = bool_of(*n, "mcp.enabled");
+  if (const auto* n = t.get("allowed_origins")) {
+    const auto* list = n->as_array();
+    if (list == nullptr) bad("mcp.allowed_origins", *n, "must be an array of origins");
+    for (const auto& item : *list) {
+      const std::string origin = string_of(item, "mcp.allowed_origins");
+      const bool web = origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0;
+      if (!web || origin.find('/', origin.find("//") + 2) != std::string::npos) {
+        bad("mcp.allowed_origins", item,
+            "'" + origin + "' is not an origin: scheme://host[:port], as https://app.example.com");
+      }
+      m.allowed_origins.push_back(origin);
+    }
+  }
+  if (const auto* n = t.get("max_sessions")) {
+    m.max_sessions = static_cast<std::size_t>(int_of(*n, "mcp.max_sessions", 1, 1'000'000));
+  }
+  if (const auto* n = t.get("session_idle_timeout")) {
+    m.session_idle_timeout = duration_of(*n, "mcp.session_idle_timeout");
+  }
+}
+
 Config read(const toml::table& root) {
   Config c;
-  only_keys(root, "", {"server", "limits", "redis", "cache", "namespaces", "ratelimits", "proxy"});
+  only_keys(root, "",
+            {"server", "limits", "redis", "cache", "namespaces", "ratelimits", "proxy", "mcp"});
   // cache.defaults first: listed namespaces start from it.
   if (const auto* n = root.get("cache")) read_cache(table_of(*n, "cache"), c);
   if (const auto* n = root.get("server")) read_server(table_of(*n, "server"), c);
@@ -185,6 +210,7 @@ Config read(const toml::table& root) {
   if (const auto* n = root.get("namespaces")) read_namespaces(table_of(*n, "namespaces"), c);
   if (const auto* n = root.get("ratelimits")) read_ratelimits(table_of(*n, "ratelimits"), c);
   if (const auto* n = root.get("proxy")) c.proxy = proxy::read_proxy_config(table_of(*n, "proxy"));
+  if (const auto* n = root.get("mcp")) read_mcp(table_of(*n, "mcp"), c.mcp);
   return c;
 }
 

@@ -78,6 +78,19 @@ struct Limits {
   std::chrono::milliseconds drain_timeout = 10s;
 };
 
+// The MCP server (`[mcp]`): Streamable HTTP at /mcp and the `tiercached mcp` stdio mode.
+struct McpConfig {
+  // Serve /mcp over HTTP. Default: true (the daemon binds loopback unless told otherwise).
+  bool enabled = true;
+  // Origins allowed besides loopback ones, as browsers send them ("https://app.example.com").
+  // Default: none. Requests with any other Origin header get 403.
+  std::vector<std::string> allowed_origins{};
+  // Open HTTP sessions; more initialize requests get 503. Default: 1000.
+  std::size_t max_sessions = 1000;
+  // A session unused this long expires (the client initializes again). Default: 30 min.
+  std::chrono::milliseconds session_idle_timeout = 30min;
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -102,6 +115,7 @@ struct Config {
   // The caching reverse proxy's routes. Each route's namespace is created at start like a listed
   // one (when not listed itself) with the route's L1 size and stale windows.
   proxy::ProxyConfig proxy{};
+  McpConfig mcp{};
 
   // The namespace's settings: listed, or defaults renamed; nullopt when unlisted and not allowed.
   std::optional<NamespaceConfig> find_namespace(std::string_view name) const;

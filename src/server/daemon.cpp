@@ -10,6 +10,8 @@
 
 #include "tiercache/redis/client.hpp"
 
+#include "server/mcp/tool_sets.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
@@ -108,7 +110,7 @@ void Daemon::start_health_monitor() {
   services_.health = health_.get();
 }
 
-void Daemon::start() {
+void Daemon::start(bool serve_http) {
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
   work_.emplace(io_.get_executor());
   std::size_t n = config_.threads;
@@ -134,6 +136,19 @@ void Daemon::start() {
         throw ConfigError("proxy.routes", "", 0, 0, e.what());
       }
       services_.proxy = proxy_.get();
+    }
+    mcp_server_ = mcp::make_mcp_server(services_);
+    if (!serve_http) {
+      spdlog::info("tiercached serving MCP over stdio with {} thread(s), {}", n,
+                   services_.l1_only() ? "L1 only" : "L1 + Redis");
+      return;
+    }
+    if (config_.mcp.enabled) {
+      mcp_http_ = std::make_unique<mcp::HttpTransport>(
+          *mcp_server_, mcp::HttpOptions{.allowed_origins = config_.mcp.allowed_origins,
+                                         .max_sessions = config_.mcp.max_sessions,
+                                         .session_idle_timeout = config_.mcp.session_idle_timeout});
+      services_.mcp = mcp_http_.get();
     }
     api_ = std::make_unique<RestApi>(services_);
     auto log = std::make_shared<AccessLog>(config_.access_log);
@@ -213,6 +228,9 @@ void Daemon::stop() {
   }
   server_.reset();
   api_.reset();
+  services_.mcp = nullptr;
+  mcp_http_.reset();
+  mcp_server_.reset();
   namespaces_.reset();
   services_.control.reset();
   spdlog::info("tiercached stopped");

@@ -5,6 +5,7 @@
 // With no Redis configured, or none reachable at start, it serves from L1 alone and says so in
 // the log and in /readyz.
 // Use: Daemon d(config); d.start(); d.wait_for_signal();   // main: SIGTERM/SIGINT stop it
+//      Daemon d(config); d.start(false); run_stdio(d.mcp_server(), d.executor(), 0, 1);  // mcp
 //      Daemon d(config); d.start(); ... d.stop();         // tests
 // Thread-safety: start() once, from one thread; stop() from any thread, idempotent.
 
@@ -14,6 +15,8 @@
 #include "server/access_log.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
+#include "server/mcp/http_transport.hpp"
+#include "server/mcp/server.hpp"
 #include "server/namespaces.hpp"
 #include "server/proxy/proxy.hpp"
 #include "server/rest_api.hpp"
@@ -42,12 +45,16 @@ class Daemon {
 
   // Probes Redis, creates the namespaces, binds, starts the threads. Throws ConfigError for
   // options the cache refuses and boost::system::system_error when the address cannot be bound.
-  void start();
+  // serve_http false: everything but the HTTP server (`tiercached mcp` speaks over stdio).
+  void start(bool serve_http = true);
   // The bound port (after start).
   std::uint16_t port() const noexcept { return server_ ? server_->port() : 0; }
   bool l1_only() const noexcept { return services_.l1_only(); }
   RedisMode redis_mode() const noexcept { return services_.redis_mode; }
   const HttpServer& http() const { return *server_; }
+  // The MCP server (after start), for the stdio transport.
+  const mcp::McpServer& mcp_server() const { return *mcp_server_; }
+  asio::any_io_executor executor() { return io_.get_executor(); }
 
   // Graceful shutdown; returns once every thread has stopped. Idempotent.
   void stop();
@@ -70,6 +77,8 @@ class Daemon {
   std::unique_ptr<proxy::Proxy> proxy_;
   std::unique_ptr<health::HealthMonitor> health_;
   std::vector<metrics::CallbackHandle> health_metrics_;
+  std::unique_ptr<mcp::McpServer> mcp_server_;
+  std::unique_ptr<mcp::HttpTransport> mcp_http_;
   std::unique_ptr<RestApi> api_;
   std::unique_ptr<HttpServer> server_;
   std::vector<std::thread> threads_;

@@ -3,6 +3,7 @@
 
 #include "server/rest_api.hpp"
 
+#include "server/mcp/http_transport.hpp"
 #include "server/openapi.hpp"
 #include "server/proxy/proxy.hpp"
 #include "server/request_input.hpp"
@@ -46,6 +47,9 @@ RestApi::RestApi(Services& services)
   router_.add(V::post, "/v1/admin/namespaces/{ns}/clear", admin_clear);
   router_.add(V::post, "/v1/admin/stats/reset", admin_reset);
   router_.add(V::post, "/v1/admin/warm", admin_warm);
+  router_.add(V::post, "/mcp", mcp_post);
+  router_.add(V::get, "/mcp", mcp_get);
+  router_.add(V::delete_, "/mcp", mcp_delete);
 }
 
 asio::awaitable<Response> RestApi::handle(Request req) {
@@ -104,6 +108,14 @@ asio::awaitable<Response> RestApi::dispatch(Request req, Match m) {
       co_return co_await clear_namespace(std::move(req), std::move(m));
     case admin_warm:
       co_return co_await warm(std::move(req), std::move(m));
+    case mcp_post:
+    case mcp_get:
+    case mcp_delete:
+      if (services_.mcp == nullptr) {
+        co_return error_response(
+            req, ApiError::not_found("route_not_found", "the MCP server is off ([mcp] enabled)"));
+      }
+      co_return co_await services_.mcp->handle(std::move(req));
     default:
       break;
   }

@@ -6,6 +6,7 @@
 //   POST /v1/admin/namespaces/{ns}/clear  POST /v1/admin/stats/reset   (bearer token)
 //   POST /v1/admin/warm                                                  (bearer token)
 //   GET /healthz /readyz /metrics /openapi.json
+//   POST|GET|DELETE /mcp                  (MCP Streamable HTTP: server/mcp/http_transport.hpp)
 // and hands requests under a proxy route's prefix to the caching proxy (server/proxy/proxy.hpp).
 // Use: HttpServer server(ex, limits, [&api](Request r) { return api.handle(std::move(r)); }, log);
 // Thread-safety: safe from any thread; the Services must outlive every call.
@@ -49,6 +50,9 @@ class RestApi {
     admin_clear,
     admin_reset,
     admin_warm,
+    mcp_post,
+    mcp_get,
+    mcp_delete,
   };
 
  private:

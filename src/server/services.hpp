@@ -22,6 +22,9 @@ namespace tiercache::server {
 namespace proxy {
 class Proxy;
 }
+namespace mcp {
+class HttpTransport;
+}
 }  // namespace tiercache::server
 namespace tiercache::health {
 class HealthMonitor;
@@ -38,6 +41,8 @@ struct Services {
   Namespaces* namespaces = nullptr;
   // The caching reverse proxy; null when no route is configured (or once shutdown began).
   proxy::Proxy* proxy = nullptr;
+  // The MCP server's Streamable HTTP transport at /mcp; null when [mcp] enabled = false.
+  mcp::HttpTransport* mcp = nullptr;
   // GET /v1/health's probe (its own Redis client); null in L1-only mode.
   health::HealthMonitor* health = nullptr;
   // Null in L1-only mode.
