@@ -14,6 +14,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev redis-server redis-tools openssl
   procps
+  # promtool checks the daemon's /metrics (tests/server/promtool_test.cpp)
+  prometheus
 )
 
 missing=()

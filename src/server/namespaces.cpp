@@ -37,40 +37,13 @@ Namespaces::Namespaces(asio::any_io_executor executor, const Config& config,
       redis_(std::move(redis)),
       writes_(registry.counter("tiercache_server_cache_writes_total",
                                "REST cache writes by namespace and outcome.",
-                               {"namespace", "result"})) {
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& ns : config_.namespaces) map_.emplace(ns.name, make(ns));
-  }
-  reads_ = registry.callback(
-      "tiercache_cache_reads_total", "Cache reads by namespace and outcome (CacheStats).",
-      metrics::MetricType::counter, {"namespace", "result"}, [this](metrics::CallbackSink& sink) {
-        for (const auto& ns : all()) {
-          const auto s = ns->cache->stats();
-          const std::string_view name = ns->config.name;
-          sink.add({name, "hit_l1"}, static_cast<double>(s.hits_l1));
-          sink.add({name, "hit_l2"}, static_cast<double>(s.hits_l2));
-          sink.add({name, "stale"}, static_cast<double>(s.stale_served));
-          sink.add({name, "miss"}, static_cast<double>(s.misses));
-          sink.add({name, "error"}, static_cast<double>(s.errors));
-        }
-      });
-  l1_bytes_ = registry.callback(
-      "tiercache_server_l1_bytes", "Bytes held in L1, by namespace.", metrics::MetricType::gauge,
-      {"namespace"}, [this](metrics::CallbackSink& sink) {
-        for (const auto& ns : all()) {
-          if (const auto* l1 = ns->cache->l1()) {
-            sink.add({ns->config.name}, static_cast<double>(l1->size_bytes()));
-          }
-        }
-      });
+                               {"namespace", "result"})),
+      collector_(registry) {
+  std::lock_guard lock(mu_);
+  for (const auto& ns : config_.namespaces) map_.emplace(ns.name, make(ns));
 }
 
-Namespaces::~Namespaces() {
-  reads_.reset();
-  l1_bytes_.reset();
-  close();
-}
+Namespaces::~Namespaces() { close(); }
 
 std::shared_ptr<Namespace> Namespaces::make(const NamespaceConfig& ns) {
   std::shared_ptr<redis::AnyClient> client;
@@ -98,8 +71,16 @@ std::shared_ptr<Namespace> Namespaces::make(const NamespaceConfig& ns) {
                                                              .l1_bytes = l1_bytes,
                                                              .max_value_size = ns.max_value_size});
   const auto counter = [&](std::string_view result) { return &writes_.with({ns.name, result}); };
-  out->counters = NamespaceCounters{
-      .sets = counter("set"), .deletes = counter("delete"), .write_errors = counter("error")};
+  const auto latency = [&](std::string_view op) {
+    return &collector_.operation_latency(ns.name, op);
+  };
+  out->counters = NamespaceCounters{.sets = counter("set"),
+                                    .deletes = counter("delete"),
+                                    .write_errors = counter("error"),
+                                    .get_seconds = latency("get"),
+                                    .set_seconds = latency("set"),
+                                    .delete_seconds = latency("delete")};
+  collector_.add_cache(*out->cache);
   return out;
 }
 
@@ -142,6 +123,8 @@ void Namespaces::close() {
     closed_ = true;
     dropped.swap(map_);
   }
+  // The collector must not read a cache that is gone; requests may still hold one for a while.
+  for (const auto& [name, ns] : dropped) collector_.remove_cache(*ns->cache);
 }
 
 }  // namespace tiercache::server

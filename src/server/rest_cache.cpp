@@ -12,6 +12,7 @@
 namespace tiercache::server {
 namespace {
 
+using std::chrono::steady_clock;
 using std::chrono::system_clock;
 
 // The namespace and checked key of a request, or the error to answer.
@@ -29,7 +30,9 @@ asio::awaitable<Response> RestApi::get_value(Request req, Match m) {
   if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
   const auto ns = std::get<0>(std::move(found));
   const std::string key = m.param("key");
+  const auto start = steady_clock::now();
   auto r = co_await ns->cache->get(key);
+  ns->counters.get_seconds->observe(steady_clock::now() - start);
   if (!r) co_return error_response(req, from_error_code(r.error()));
   if (!r->hit()) {
     auto res = error_response(req, ApiError::not_found("key_not_found", "no value under key"));
@@ -80,7 +83,9 @@ asio::awaitable<Response> RestApi::put_value(Request req, Match m) {
   auto options = std::get<cache::WriteOptions>(std::move(opts));
   options.codec = stored.codec;
   const std::string key = m.param("key");
+  const auto start = steady_clock::now();
   auto r = co_await ns->cache->set(key, std::move(stored.bytes), std::move(options));
+  ns->counters.set_seconds->observe(steady_clock::now() - start);
   if (!r) {
     ns->counters.write_errors->inc();
     co_return error_response(req, from_error_code(r.error()));
@@ -97,7 +102,9 @@ asio::awaitable<Response> RestApi::delete_value(Request req, Match m) {
   auto found = namespace_and_key(*services_.namespaces, m);
   if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
   const auto ns = std::get<0>(std::move(found));
+  const auto start = steady_clock::now();
   auto r = co_await ns->cache->del(m.param("key"));
+  ns->counters.delete_seconds->observe(steady_clock::now() - start);
   if (!r) {
     ns->counters.write_errors->inc();
     co_return error_response(req, from_error_code(r.error()));
@@ -114,7 +121,9 @@ asio::awaitable<Response> RestApi::get_ttl(Request req, Match m) {
   if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
   const auto ns = std::get<0>(std::move(found));
   const std::string key = m.param("key");
+  const auto start = steady_clock::now();
   auto r = co_await ns->cache->get(key);
+  ns->counters.get_seconds->observe(steady_clock::now() - start);
   if (!r) co_return error_response(req, from_error_code(r.error()));
   if (!r->hit()) {
     co_return error_response(req, ApiError::not_found("key_not_found", "no value under key"));

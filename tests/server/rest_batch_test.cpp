@@ -89,7 +89,12 @@ TEST_F(RestBatchTest, MetricsArePrometheusText) {
                           "{key}\",status=\"404\"} 1"),
             std::string::npos)
       << m.body();
-  EXPECT_NE(m.body().find("tiercache_cache_reads_total{namespace=\"users\",result=\"miss\"} 1"),
+  EXPECT_NE(m.body().find("tiercache_cache_requests_total{namespace=\"users\",tier=\"l2\","
+                          "result=\"miss\"} 1"),
+            std::string::npos)
+      << m.body();
+  EXPECT_NE(m.body().find("tiercache_operation_duration_seconds_count{namespace=\"users\","
+                          "operation=\"get\"} 1"),
             std::string::npos);
 }
 
