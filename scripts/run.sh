@@ -3,7 +3,8 @@
 # tiercache at work on a private redis-server (unix socket in a temp dir, no persistence):
 #   1. the library: examples/hello_redis (the client) and examples/flight_search (the cache);
 #   2. the daemon: tiercached as a caching proxy (examples/proxy-demo.toml) in front of
-#      examples/demo_upstream, a slow upstream API, with two curl calls: a slow MISS, a fast HIT.
+#      examples/demo_upstream, a slow upstream API, with two curl calls: a slow MISS, a fast HIT;
+#   3. its MCP server, as an LLM agent's host would call it: initialize, tools/list, tools/call.
 # In a terminal it then keeps serving until Ctrl-C, so you can try the printed curl lines.
 # Pass a Redis URL to use your own server for the library part instead.
 set -euo pipefail
@@ -74,6 +75,32 @@ for attempt in first second; do
   grep -i -E '^(HTTP|X-Cache|Age)' "$dir/headers" | tr -d '\r'
   echo "($(awk '{printf "%.1f ms", $1 * 1000}' "$dir/time"), $(wc -c <"$dir/body") bytes of JSON)"
 done
+
+echo
+echo "== tiercached's MCP server (the tools an LLM agent calls), Streamable HTTP at /mcp"
+session=""
+mcp() {  # mcp JSON: POSTs one JSON-RPC message in the session, prints the reply's body
+  curl -s -D "$dir/mcp.headers" -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' ${session:+-H "Mcp-Session-Id: $session"} \
+    --data-binary "$1" "http://$daemon/mcp"
+}
+mcp '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",
+  "capabilities":{},"clientInfo":{"name":"run.sh","version":"1"}}}' >/dev/null
+session=$(tr -d '\r' <"$dir/mcp.headers" | awk -F': *' 'tolower($1) == "mcp-session-id" { print $2 }')
+mcp '{"jsonrpc":"2.0","method":"notifications/initialized"}' >/dev/null
+echo "session $session; tools: $(mcp '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' |
+  grep -o '"name":"[a-z_]*"' | sed 's/"name":"\(.*\)"/\1/' | tr '\n' ' ')"
+for call in '"cache_set","arguments":{"namespace":"notes","key":"greeting","value":"hello","ttl":"10m"}' \
+  '"cache_get","arguments":{"namespace":"notes","key":"greeting"}' \
+  '"cache_get","arguments":{"namespace":"nowhere","key":"greeting"}'; do
+  echo "\$ tools/call {\"name\":$call}"
+  reply=$(mcp "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":$call}}")
+  # A result's structured content; a tool error's sentence (what the model reads).
+  grep -o '"structuredContent":{[^}]*}' <<<"$reply" ||
+    { grep -o '"isError":true' <<<"$reply"; grep -o '"text":"[^"]*"' <<<"$reply"; } | tr '\n' ' '
+  echo
+done
+
 echo
 echo "Stats: curl -s http://$daemon/v1/stats    Metrics: curl -s http://$daemon/metrics"
 echo "Try:   curl -si 'http://$daemon/weather?city=Paris'   and   curl -si 'http://$daemon/events?location=Paris&date=2026-12-24'"
