@@ -17,6 +17,9 @@ std::filesystem::path source_dir();
 // The daemon, `tiercached`.
 std::filesystem::path tiercached_binary();
 
+// The command-line tool, `tiercache`.
+std::filesystem::path tiercache_cli_binary();
+
 // examples/demo_upstream; empty when the examples are not built.
 std::filesystem::path demo_upstream_binary();
 

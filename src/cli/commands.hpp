@@ -1,0 +1,28 @@
+#pragma once
+// The subcommands: each add_* declares its options on the CLI11 app and returns what to run once
+// the command line is parsed. One file per family: cache_commands.cpp (get, set, del, ttl,
+// invalidate), ops_commands.cpp (stats, health, ratelimit), warm_command.cpp, bench_command.cpp,
+// top_command.cpp.
+// Thread-safety: a Command runs on the calling thread (bench starts and joins its own workers).
+
+#include "cli/context.hpp"
+
+#include <CLI/App.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace tiercache::cli {
+
+struct Command {
+  CLI::App* app;
+  std::function<int(Context&)> run;
+};
+
+void add_cache_commands(CLI::App& app, std::vector<Command>& out);
+void add_ops_commands(CLI::App& app, std::vector<Command>& out);
+void add_warm_command(CLI::App& app, std::vector<Command>& out);
+void add_bench_command(CLI::App& app, std::vector<Command>& out);
+void add_top_command(CLI::App& app, std::vector<Command>& out);
+
+}  // namespace tiercache::cli
