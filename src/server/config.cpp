@@ -198,10 +198,42 @@ void read_mcp(const toml::table& t, McpConfig& m) {
   }
 }
 
+void read_calendar(const toml::table& t, CalendarConfig& cal) {
+  only_keys(t, "calendar.", {"enabled", "prefix", "default_ttl", "cleanup_interval", "warm_route"});
+  if (const auto* n = t.get("enabled")) cal.enabled = bool_of(*n, "calendar.enabled");
+  if (const auto* n = t.get("prefix")) {
+    cal.prefix = string_of(*n, "calendar.prefix");
+    const bool ok = !cal.prefix.empty() && cal.prefix.size() <= 64 &&
+                    std::all_of(cal.prefix.begin(), cal.prefix.end(), [](unsigned char ch) {
+                      return ch > ' ' && ch < 0x7f && ch != '*' && ch != '?' && ch != '[' &&
+                             ch != ']' && ch != '\\' && ch != '{' && ch != '}';
+                    });
+    if (!ok) {
+      bad("calendar.prefix", *n,
+          "must be 1-64 printable ASCII characters without spaces, glob characters or braces "
+          "(as \"calendar\")");
+    }
+  }
+  if (const auto* n = t.get("default_ttl")) {
+    cal.default_ttl = duration_of(*n, "calendar.default_ttl");
+    if (cal.default_ttl > std::chrono::hours(24 * 30)) {
+      bad("calendar.default_ttl", *n, "must be at most 30d");
+    }
+  }
+  if (const auto* n = t.get("cleanup_interval")) {
+    cal.cleanup_interval = duration_of(*n, "calendar.cleanup_interval");
+    if (cal.cleanup_interval < std::chrono::seconds(1)) {
+      bad("calendar.cleanup_interval", *n, "must be at least 1s");
+    }
+  }
+  if (const auto* n = t.get("warm_route")) cal.warm_route = string_of(*n, "calendar.warm_route");
+}
+
 Config read(const toml::table& root) {
   Config c;
   only_keys(root, "",
-            {"server", "limits", "redis", "cache", "namespaces", "ratelimits", "proxy", "mcp"});
+            {"server", "limits", "redis", "cache", "namespaces", "ratelimits", "proxy", "mcp",
+             "calendar"});
   // cache.defaults first: listed namespaces start from it.
   if (const auto* n = root.get("cache")) read_cache(table_of(*n, "cache"), c);
   if (const auto* n = root.get("server")) read_server(table_of(*n, "server"), c);
@@ -211,6 +243,7 @@ Config read(const toml::table& root) {
   if (const auto* n = root.get("ratelimits")) read_ratelimits(table_of(*n, "ratelimits"), c);
   if (const auto* n = root.get("proxy")) c.proxy = proxy::read_proxy_config(table_of(*n, "proxy"));
   if (const auto* n = root.get("mcp")) read_mcp(table_of(*n, "mcp"), c.mcp);
+  if (const auto* n = root.get("calendar")) read_calendar(table_of(*n, "calendar"), c.calendar);
   return c;
 }
 
@@ -371,6 +404,16 @@ void validate(const Config& config) {
         throw ConfigError(field + ".namespace", "", 0, 0,
                           "route " + other.name + " uses namespace " + route.ns + " too");
       }
+    }
+  }
+  if (const auto& warm = config.calendar.warm_route; !warm.empty()) {
+    const bool known = std::any_of(config.proxy.routes.begin(), config.proxy.routes.end(),
+                                   [&](const proxy::RouteConfig& r) { return r.name == warm; });
+    if (!known) {
+      throw ConfigError("calendar.warm_route", "", 0, 0,
+                        "no [proxy.routes." + warm +
+                            "] is configured (warm_route names the route "
+                            "calendar_warm loads events through)");
     }
   }
   // A namespace's max_value_size above limits.max_body_bytes is allowed: the smaller wins

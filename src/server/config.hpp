@@ -91,6 +91,24 @@ struct McpConfig {
   std::chrono::milliseconds session_idle_timeout = 30min;
 };
 
+// The calendar cache behind the MCP calendar tools (`[calendar]`); it needs Redis.
+struct CalendarConfig {
+  // Create it when Redis is reachable. Default: true.
+  bool enabled = true;
+  // Its Redis keys start with "<prefix>:": 1-64 printable ASCII, no spaces or glob characters.
+  // Default: "calendar".
+  std::string prefix = "calendar";
+  // How long stored events are served when a store names no TTL (at most 30 days).
+  // Default: 24 h.
+  std::chrono::milliseconds default_ttl = 24h;
+  // How often expired entries are dropped from the calendar's indexes. Default: 1 min.
+  std::chrono::milliseconds cleanup_interval = 1min;
+  // The [proxy.routes.<name>] calendar_warm loads events through, as
+  // GET <prefix>?location=L&date=YYYY-MM-DD answering {"events": [...]}; empty: no warming.
+  // Default: none.
+  std::string warm_route{};
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -116,6 +134,7 @@ struct Config {
   // one (when not listed itself) with the route's L1 size and stale windows.
   proxy::ProxyConfig proxy{};
   McpConfig mcp{};
+  CalendarConfig calendar{};
 
   // The namespace's settings: listed, or defaults renamed; nullopt when unlisted and not allowed.
   std::optional<NamespaceConfig> find_namespace(std::string_view name) const;

@@ -12,8 +12,11 @@
 
 #include "server/mcp/tool_sets.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <spdlog/spdlog.h>
 
@@ -27,6 +30,26 @@ ratelimit::Algorithm algorithm_of(const std::string& name) {
   if (name == "sliding_window") return ratelimit::Algorithm::sliding_window;
   if (name == "token_bucket") return ratelimit::Algorithm::token_bucket;
   return ratelimit::Algorithm::sliding_log;
+}
+
+// The calendar's upkeep: one bounded cleanup() pass per interval until the timer is cancelled.
+// Runs on the timer's strand; shutdown sets `stopping`, then cancels the timer on that strand, so
+// a pass in progress ends the loop too.
+asio::awaitable<void> calendar_cleanup_loop(calendar::CalendarCache* cal, asio::steady_timer* timer,
+                                            const std::atomic<bool>* stopping,
+                                            std::chrono::milliseconds every) {
+  while (!stopping->load()) {
+    timer->expires_after(every);
+    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    auto r = co_await cal->cleanup();
+    if (!r) {
+      spdlog::warn("calendar cleanup: {}", r.error().message());
+    } else if (r->records_removed + r->days_removed + r->locations_dropped > 0) {
+      spdlog::debug("calendar cleanup: {} record(s), {} day(s), {} location(s) removed",
+                    r->records_removed, r->days_removed, r->locations_dropped);
+    }
+  }
 }
 
 asio::awaitable<bool> ping(std::shared_ptr<redis::AnyClient> client) {
@@ -110,6 +133,29 @@ void Daemon::start_health_monitor() {
   services_.health = health_.get();
 }
 
+// The calendar of the MCP calendar tools, on a Redis client of its own with tracking on (as the
+// namespaces'), and its periodic cleanup.
+void Daemon::start_calendar() {
+  const auto& cc = config_.calendar;
+  redis::Config rc = *config_.redis;
+  rc.client_name = "tiercached:calendar";
+  rc.client_tracking = true;
+  calendar_redis_ = std::make_shared<redis::Client>(io_.get_executor(), rc);
+  try {
+    calendar_ = std::make_unique<calendar::CalendarCache>(
+        calendar_redis_, calendar::Options{.prefix = cc.prefix, .default_ttl = cc.default_ttl});
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError("calendar", "", 0, 0, e.what());
+  }
+  services_.calendar = calendar_.get();
+  calendar_strand_.emplace(asio::make_strand(io_));
+  calendar_cleanup_ = std::make_unique<asio::steady_timer>(*calendar_strand_);
+  asio::co_spawn(*calendar_strand_,
+                 calendar_cleanup_loop(calendar_.get(), calendar_cleanup_.get(),
+                                       &calendar_stopping_, cc.cleanup_interval),
+                 asio::detached);
+}
+
 void Daemon::start(bool serve_http) {
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
   work_.emplace(io_.get_executor());
@@ -128,7 +174,11 @@ void Daemon::start(bool serve_http) {
       throw ConfigError("namespaces", "", 0, 0, e.what());
     }
     services_.namespaces = namespaces_.get();
+    for (const auto& [name, limiter] : services_.limiters) {
+      namespaces_->collector().add_limiter(name, limiter);  // decisions on /metrics
+    }
     if (services_.redis_mode == RedisMode::connected) start_health_monitor();
+    if (services_.redis_mode == RedisMode::connected && config_.calendar.enabled) start_calendar();
     if (!config_.proxy.routes.empty()) {
       try {
         proxy_ = std::make_unique<proxy::Proxy>(io_.get_executor(), services_);
@@ -190,6 +240,13 @@ void Daemon::on_drained() {
   health_metrics_.clear();
   health_.reset();
   if (namespaces_) namespaces_->close();
+  // The calendar stays (handlers may still hold it) until the threads are joined; its timer and
+  // client stop here so the io_context runs out of work.
+  calendar_stopping_ = true;
+  if (calendar_cleanup_) {
+    asio::post(*calendar_strand_, [timer = calendar_cleanup_.get()] { timer->cancel(); });
+  }
+  if (calendar_redis_) calendar_redis_->stop();
   services_.limiters.clear();
   if (services_.control) services_.control->stop();
   work_.reset();
@@ -232,6 +289,10 @@ void Daemon::stop() {
   mcp_http_.reset();
   mcp_server_.reset();
   namespaces_.reset();
+  services_.calendar = nullptr;
+  calendar_.reset();
+  calendar_cleanup_.reset();
+  calendar_redis_.reset();
   services_.control.reset();
   spdlog::info("tiercached stopped");
 }

@@ -9,6 +9,7 @@
 //      Daemon d(config); d.start(); ... d.stop();         // tests
 // Thread-safety: start() once, from one thread; stop() from any thread, idempotent.
 
+#include "tiercache/calendar/calendar_cache.hpp"
 #include "tiercache/health/monitor.hpp"
 #include "tiercache/metrics/registry.hpp"
 
@@ -25,7 +26,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -65,6 +69,7 @@ class Daemon {
   void probe_redis();
   void add_route_namespaces();
   void start_health_monitor();
+  void start_calendar();
   void begin_stop();
   void on_drained();
 
@@ -77,6 +82,13 @@ class Daemon {
   std::unique_ptr<proxy::Proxy> proxy_;
   std::unique_ptr<health::HealthMonitor> health_;
   std::vector<metrics::CallbackHandle> health_metrics_;
+  // The MCP calendar tools' cache, its Redis client, and its cleanup timer (on a strand, so
+  // shutdown can cancel it from any thread).
+  std::shared_ptr<redis::AnyClient> calendar_redis_;
+  std::unique_ptr<calendar::CalendarCache> calendar_;
+  std::optional<asio::strand<asio::io_context::executor_type>> calendar_strand_;
+  std::unique_ptr<asio::steady_timer> calendar_cleanup_;
+  std::atomic<bool> calendar_stopping_{false};
   std::unique_ptr<mcp::McpServer> mcp_server_;
   std::unique_ptr<mcp::HttpTransport> mcp_http_;
   std::unique_ptr<RestApi> api_;

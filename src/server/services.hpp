@@ -29,6 +29,9 @@ class HttpTransport;
 namespace tiercache::health {
 class HealthMonitor;
 }
+namespace tiercache::calendar {
+class CalendarCache;
+}
 namespace tiercache::server {
 
 // Where L2 stands: configured and reached at start, configured but unreachable at start (the
@@ -45,6 +48,9 @@ struct Services {
   mcp::HttpTransport* mcp = nullptr;
   // GET /v1/health's probe (its own Redis client); null in L1-only mode.
   health::HealthMonitor* health = nullptr;
+  // The calendar cache of the MCP calendar tools (its own Redis client); null in L1-only mode,
+  // when [calendar] enabled = false, and once shutdown began.
+  calendar::CalendarCache* calendar = nullptr;
   // Null in L1-only mode.
   std::shared_ptr<redis::AnyClient> control{};
   RedisMode redis_mode = RedisMode::not_configured;

@@ -2,13 +2,15 @@
 // as an MCP host would: over stdio (`tiercached mcp`, spawned by the SDK) and over Streamable
 // HTTP (a tiercached of our own). Each transport: initialize, list tools, call every tool with
 // valid and invalid arguments, and check the results; HTTP also ends its session and refuses a
-// foreign Origin. The script starts its own redis-server and tiercached on free loopback ports
-// and stops only those.
+// foreign Origin. The script starts its own redis-server, a small events upstream (node's http,
+// the calendar_warm source behind the proxy route "events") and tiercached on free loopback
+// ports, and stops only those.
 // Run: TIERCACHED=/path/to/tiercached node client_test.mjs  (ctest does, after `npm ci`)
 // Env: TIERCACHED (required), REDIS_SERVER (default: redis-server from PATH).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,6 +77,33 @@ function canConnect(port) {
 let redisUrl;
 let httpPort;
 let configFile;
+let eventsServer;
+let eventsRequests = 0;
+
+// The events upstream calendar_warm loads through the proxy: GET /events?location=L&date=D
+// answers two events of that day (as examples/demo_upstream's /events does).
+function startEventsUpstream() {
+  return new Promise((resolve) => {
+    eventsServer = http.createServer((req, res) => {
+      const url = new URL(req.url, 'http://127.0.0.1');
+      const location = url.searchParams.get('location');
+      const date = url.searchParams.get('date');
+      if (url.pathname !== '/events' || !location || !/^\d{4}-\d{2}-\d{2}$/.test(date || '')) {
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end('{"error":{"code":"bad_request","message":"location and date"}}');
+        return;
+      }
+      eventsRequests += 1;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ location, date, events: [
+        { id: `${location}-${date}-a`, title: `Concert in ${location}`, category: 'music',
+          start: `${date}T20:00:00Z`, score: 80 },
+        { id: `${location}-${date}-b`, title: `Market in ${location}`, category: 'food',
+          start: `${date}T09:00:00Z`, score: 30 }] }));
+    });
+    eventsServer.listen(0, '127.0.0.1', () => resolve(eventsServer.address().port));
+  });
+}
 
 before(async () => {
   const redisPort = await freePort();
@@ -83,18 +112,22 @@ before(async () => {
   await waitFor(() => canConnect(redisPort), 'redis-server', redis);
   redisUrl = `redis://127.0.0.1:${redisPort}`;
 
+  const eventsPort = await startEventsUpstream();
   httpPort = await freePort();
   configFile = path.join(dir, 'tiercached.toml');
   writeFileSync(configFile, [
     '[server]', `listen = "127.0.0.1:${httpPort}"`, 'access_log = "off"', 'log_level = "warn"',
     'threads = 2', '', '[namespaces.users]', 'default_ttl = "5m"', '', '[namespaces.small]',
-    'max_value_size = 64', ''].join('\n'));
+    'max_value_size = 64', '', '[proxy.routes.events]',
+    `upstream = "http://127.0.0.1:${eventsPort}/events"`, 'ttl = "1h"', '', '[calendar]',
+    'warm_route = "events"', ''].join('\n'));
   const daemon = start(TIERCACHED, ['--config', configFile, '--redis', redisUrl], 'tiercached');
   await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok,
     'tiercached', daemon);
 });
 
 after(() => {
+  eventsServer?.close();
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   }
@@ -122,7 +155,9 @@ async function exerciseTools(client, prefix) {
 
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map((t) => t.name).sort(),
-    ['cache_get', 'cache_invalidate', 'cache_set', 'cache_stats']);
+    ['cache_get', 'cache_invalidate', 'cache_set', 'cache_stats', 'calendar_daily_summary',
+      'calendar_get_events', 'calendar_history', 'calendar_invalidate', 'calendar_stats',
+      'calendar_store_events', 'calendar_top_events', 'calendar_warm']);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, 'object');
     assert.ok(t.outputSchema, `${t.name} has an output schema`);
@@ -198,9 +233,104 @@ async function exerciseTools(client, prefix) {
   assert.deepEqual(Object.keys(r.structuredContent.namespaces), ['small']);
   await expectToolError(client, 'cache_stats', { namespace: 7 }, /namespace must be a string/);
 
+  await exerciseCalendarTools(client, prefix);
+
   // An unknown tool is a protocol error (-32602), which the SDK throws.
   await assert.rejects(client.callTool({ name: 'cache_explode', arguments: {} }),
     (e) => e.code === -32602 && /unknown tool/.test(e.message));
+}
+
+async function callOk(client, name, args) {
+  const r = await client.callTool({ name, arguments: args });
+  assert.equal(r.isError, false, `${name} ${JSON.stringify(args)}: ${textOf(r)}`);
+  assert.deepEqual(JSON.parse(textOf(r)), r.structuredContent);
+  return r.structuredContent;
+}
+
+// Every calendar tool, valid and invalid; `prefix` keeps the two runs' locations apart (they
+// share one redis-server, so counts are checked per location, not globally).
+async function exerciseCalendarTools(client, prefix) {
+  const where = `${prefix} Paris`;
+  const loc = `${prefix} paris`;
+  let r = await callOk(client, 'calendar_store_events', {
+    location: where, from: '2026-05-01', to: '2026-05-02', ttl: '6h', events: [
+      { id: 'e1', title: 'Jazz night', start: '2026-05-01T20:00:00Z', categories: ['music'],
+        score: 40 },
+      { id: 'e2', title: 'Market', start: '2026-05-01T08:00:00Z', categories: ['food'],
+        score: 90 },
+      { id: 'e3', title: 'Play', start: '2026-05-02T19:00:00Z', categories: ['theatre'] }] });
+  assert.equal(r.location, loc);
+  assert.equal(r.stored, 3);
+  assert.equal(r.ttl_ms, 6 * 3600 * 1000);
+  await callOk(client, 'calendar_store_events', { location: where, from: '2026-05-03',
+    to: '2026-05-04', events: [{ id: 'e4', start: '2026-05-04T10:00:00Z', score: 5 }] });
+  await expectToolError(client, 'calendar_store_events', { location: where, from: '2026-05-01',
+    to: '2026-05-01', events: [{ id: 'x', start: '2026-06-01T10:00:00Z' }] },
+  /nothing was stored/);
+
+  // A range across both stores is a hit; one past them is a miss naming the missing days.
+  r = await callOk(client, 'calendar_get_events', { location: where, from: '2026-05-02',
+    to: '2026-05-04' });
+  assert.equal(r.hit, true);
+  assert.deepEqual(r.events.map((e) => e.id), ['e3', 'e4']);
+  r = await callOk(client, 'calendar_get_events', { location: where, from: '2026-05-04',
+    to: '2026-05-06', categories: ['music'] });
+  assert.equal(r.hit, false);
+  assert.deepEqual(r.missing_days, ['2026-05-05', '2026-05-06']);
+  await expectToolError(client, 'calendar_get_events', { location: where, from: 'May 1',
+    to: '2026-05-02' }, /'from' is "May 1", not a date: write YYYY-MM-DD/);
+
+  r = await callOk(client, 'calendar_top_events', { location: where, day: '2026-05-01', n: 2,
+    by: 'score' });
+  assert.deepEqual(r.events.map((e) => e.id), ['e2', 'e1']);
+  r = await callOk(client, 'calendar_top_events', { location: where, day: '2026-05-01', n: 1 });
+  assert.deepEqual(r.events.map((e) => e.id), ['e2']);
+  await expectToolError(client, 'calendar_top_events', { location: where, day: '2026-05-01',
+    n: 2000 }, /n must be <= 1000/);
+
+  r = await callOk(client, 'calendar_daily_summary', { location: where, day: '2026-05-01' });
+  assert.equal(r.found, true);
+  assert.equal(r.summary.total, 2);
+  await expectToolError(client, 'calendar_daily_summary', { location: where },
+    /missing required argument 'day'/);
+
+  r = await callOk(client, 'calendar_invalidate', { location: where, from: '2026-05-02',
+    to: '2026-05-02' });
+  assert.equal(r.invalidated, 'range');
+  r = await callOk(client, 'calendar_get_events', { location: where, from: '2026-05-01',
+    to: '2026-05-03' });
+  assert.deepEqual(r.missing_days, ['2026-05-02']);
+  await expectToolError(client, 'calendar_invalidate', { location: where, to: '2026-05-02' },
+    /give both 'from' and 'to'/);
+
+  r = await callOk(client, 'calendar_history', { location: where });
+  assert.deepEqual(r.entries.map((e) => e.op), ['store', 'store', 'invalidate_range']);
+  await expectToolError(client, 'calendar_history', { location: where, limit: 'ten' },
+    /limit must be an integer/);
+
+  r = await callOk(client, 'calendar_stats', {});
+  assert.ok(r.hits >= 1 && r.misses >= 2 && r.events_stored >= 4, JSON.stringify(r));
+  await expectToolError(client, 'calendar_stats', { prefix: 'x' }, /unknown argument 'prefix'/);
+
+  // Warm: the location asked most is loaded through the proxy route from the events upstream.
+  // Asked more often than the other run's (both share one redis-server): it is the top one.
+  const hot = `${prefix}-hot`;
+  const asks = prefix === 'http' ? 50 : 25;
+  for (let i = 0; i < asks; i += 1) {
+    await callOk(client, 'calendar_get_events', { location: hot, from: '2026-09-01',
+      to: '2026-09-02' });
+  }
+  const before = eventsRequests;
+  r = await callOk(client, 'calendar_warm', { n: 1, from: '2026-09-01', to: '2026-09-02' });
+  assert.deepEqual(r.loaded, [hot], JSON.stringify(r));
+  assert.equal(r.events_stored, 4);
+  assert.equal(eventsRequests - before, 2, 'one upstream request per day');
+  r = await callOk(client, 'calendar_get_events', { location: hot, from: '2026-09-01',
+    to: '2026-09-02' });
+  assert.equal(r.hit, true);
+  assert.deepEqual(r.events.map((e) => e.categories), [['food'], ['music'], ['food'], ['music']]);
+  await expectToolError(client, 'calendar_warm', { n: 1, from: '2026-09-01', to: '2026-12-01' },
+    /at most 31/);
 }
 
 describe('tiercached MCP', () => {

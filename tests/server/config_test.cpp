@@ -142,6 +142,62 @@ TEST(ConfigTest, BadValuesNameTheFieldAndTheLine) {
   }
 }
 
+TEST(ConfigTest, CalendarTableDefaultsAndValues) {
+  const Config d = load_config("", "empty.toml");
+  EXPECT_TRUE(d.calendar.enabled);
+  EXPECT_EQ(d.calendar.prefix, "calendar");
+  EXPECT_EQ(d.calendar.default_ttl, 24h);
+  EXPECT_EQ(d.calendar.cleanup_interval, 1min);
+  EXPECT_TRUE(d.calendar.warm_route.empty());
+
+  const Config c = load_config(R"(
+[proxy.routes.events]
+upstream = "http://127.0.0.1:9090/events"
+
+[calendar]
+enabled = false
+prefix = "cal.events"
+default_ttl = "6h"
+cleanup_interval = "30s"
+warm_route = "events"
+)",
+                               "calendar.toml");
+  EXPECT_FALSE(c.calendar.enabled);
+  EXPECT_EQ(c.calendar.prefix, "cal.events");
+  EXPECT_EQ(c.calendar.default_ttl, 6h);
+  EXPECT_EQ(c.calendar.cleanup_interval, 30s);
+  EXPECT_EQ(c.calendar.warm_route, "events");
+}
+
+TEST(ConfigTest, BadCalendarValuesNameTheField) {
+  struct Case {
+    std::string text;
+    std::string field;
+    int line;  // 0: found by validate(), no line
+  };
+  const Case cases[] = {
+      {"[calendar]\nprefix = \"a b\"\n", "calendar.prefix", 2},
+      {"[calendar]\nprefix = \"cal*\"\n", "calendar.prefix", 2},
+      {"[calendar]\nprefix = \"\"\n", "calendar.prefix", 2},
+      {"[calendar]\n\ndefault_ttl = \"31d\"\n", "calendar.default_ttl", 3},
+      {"[calendar]\ndefault_ttl = \"soon\"\n", "calendar.default_ttl", 2},
+      {"[calendar]\ncleanup_interval = \"10ms\"\n", "calendar.cleanup_interval", 2},
+      {"[calendar]\nenabled = \"yes\"\n", "calendar.enabled", 2},
+      {"[calendar]\nwarm_rout = \"events\"\n", "calendar.warm_rout", 2},
+      {"[calendar]\nwarm_route = \"events\"\n", "calendar.warm_route", 0},
+  };
+  for (const auto& c : cases) {
+    const auto e = error_of(c.text);
+    EXPECT_FALSE(e.empty()) << c.text;
+    if (c.line > 0) {
+      EXPECT_NE(e.find("test.toml:" + std::to_string(c.line) + ":"), std::string::npos) << e;
+    }
+    EXPECT_NE(e.find(c.field), std::string::npos) << e;
+  }
+  EXPECT_NE(error_of("[calendar]\nwarm_route = \"events\"\n").find("no [proxy.routes.events]"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, TomlSyntaxErrorsGiveTheLine) {
   const auto e = error_of("[server]\nlisten = \n");
   EXPECT_NE(e.find("test.toml:2:"), std::string::npos) << e;
@@ -155,6 +211,8 @@ TEST(ConfigTest, TheExampleConfigLoads) {
   const Config c = load_config_file((test::source_dir() / "deploy" / "tiercached.toml").string());
   EXPECT_EQ(c.listen_port, 8080);
   EXPECT_FALSE(c.namespaces.empty());
+  EXPECT_TRUE(c.calendar.enabled);
+  EXPECT_EQ(c.calendar.cleanup_interval, 1min);
 }
 
 TEST(ConfigTest, EnvironmentOverridesTheFile) {

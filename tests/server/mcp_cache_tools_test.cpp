@@ -40,6 +40,7 @@ TEST_F(McpCacheToolsTest, ListsTheFourCacheToolsWithSchemas) {
   const auto tools = mcp_.request("tools/list", {}).at("result").at("tools").as_array();
   std::vector<std::string> names;
   for (const auto& t : tools) {
+    if (!t.at("name").as_string().starts_with("cache_")) continue;  // the calendar's are elsewhere
     names.emplace_back(t.at("name").as_string());
     EXPECT_EQ(t.at("inputSchema").at("type"), json::value("object"));
     EXPECT_TRUE(t.at("outputSchema").is_object());

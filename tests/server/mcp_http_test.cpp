@@ -84,7 +84,7 @@ TEST(McpHttpTest, ForeignOriginIsRefusedAndLoopbackAllowed) {
     EXPECT_EQ(res.result(), http::status::forbidden) << origin;
     EXPECT_TRUE(res["Mcp-Session-Id"].empty());
   }
-  EXPECT_EQ(d.daemon().mcp_server().tools().all().size(), 4u);
+  EXPECT_EQ(d.daemon().mcp_server().tools().all().size(), 12u);  // 4 cache, 8 calendar tools
   for (const std::string origin :
        {"http://localhost:3000", "https://127.0.0.1", "http://[::1]:8080", "http://LOCALHOST"}) {
     EXPECT_EQ(mcp.post(init, {{"Origin", origin}}).result(), http::status::ok) << origin;

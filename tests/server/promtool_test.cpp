@@ -38,9 +38,10 @@ TEST(PromtoolTest, AcceptsTheExpositionAfterTrafficOfEveryKind) {
   http.request(V::get, "/no/such/route");
   auto m = http.request(V::get, "/metrics");
   ASSERT_EQ(m.result(), http::status::ok);
-  for (const char* family : {"tiercache_cache_requests_total", "tiercache_l1_bytes",
-                             "tiercache_operation_duration_seconds_bucket",
-                             "tiercache_http_requests_total", "tiercache_redis_up"}) {
+  for (const char* family :
+       {"tiercache_cache_requests_total", "tiercache_l1_bytes",
+        "tiercache_operation_duration_seconds_bucket", "tiercache_http_requests_total",
+        "tiercache_redis_up", "tiercache_ratelimit_decisions_total"}) {
     EXPECT_NE(m.body().find(family), std::string::npos) << family << " in\n" << m.body();
   }
 

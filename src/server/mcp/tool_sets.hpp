@@ -1,6 +1,6 @@
 #pragma once
 // Every tool tiercached's MCP server offers, and the server built on them: the one place that
-// lists the tool families (cache_tools.hpp, and the calendar's when it lands), so stdio and
+// lists the tool families (cache_tools.hpp, calendar_tools.hpp), so stdio and
 // Streamable HTTP offer the same tools.
 // Use: auto server = make_mcp_server(services);
 // Thread-safety: call before serving; `services` must outlive the server.
