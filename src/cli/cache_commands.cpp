@@ -1,5 +1,7 @@
 // get, set, del, ttl and invalidate: one key's value, and invalidation, over /v1/cache/{ns}/...
 
+#include "tiercache/base/json_text.hpp"
+
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
-// Text helpers of the human output: aligned tables, byte and duration formats, and the checks
-// that decide whether a value can travel in JSON as a string.
+// Text helpers of the human output: aligned tables, byte and duration formats. (Whether a value
+// travels in JSON as a string or as base64: tiercache/base/json_text.hpp, as the daemon does.)
 // Use: Table t({"NAMESPACE", "HITS"}); t.add({"users", "12"}); t.print(out);
 // Thread-safety: values and pure functions.
 
@@ -35,8 +35,5 @@ std::string percent(double fraction);
 std::string human_duration(std::chrono::nanoseconds d);
 // "90s", "10m", "1h30m", "500ms", "2" (seconds) -> a duration; nullopt when not one.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
-
-bool is_valid_utf8(std::string_view bytes);
-std::string base64_encode(std::string_view bytes);
 
 }  // namespace tiercache::cli

@@ -1,8 +1,9 @@
 // Batches and invalidation: POST /v1/cache/{ns}/batch/get, .../batch/set, .../invalidate.
 // Values travel in JSON as "value" (a string, when the bytes are UTF-8) or "value_base64".
 
+#include "tiercache/base/json_text.hpp"
+
 #include "server/etag.hpp"
-#include "server/json_text.hpp"
 #include "server/request_input.hpp"
 #include "server/rest_api.hpp"
 #include "server/value_envelope.hpp"

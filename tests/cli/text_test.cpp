@@ -1,5 +1,4 @@
-// The CLI's text helpers: table alignment, byte and duration formats, duration parsing, and the
-// UTF-8 check and base64 that decide how `get --json` carries a value.
+// The CLI's text helpers: table alignment, byte and duration formats, duration parsing.
 
 #include "cli/text.hpp"
 
@@ -52,23 +51,6 @@ TEST(TextTest, ParseDuration) {
   EXPECT_FALSE(parse_duration("10x"));
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_FALSE(parse_duration("99999999999s"));  // too many digits: refused, not overflowed
-}
-
-TEST(TextTest, Utf8) {
-  EXPECT_TRUE(is_valid_utf8("plain"));
-  EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
-  EXPECT_FALSE(is_valid_utf8("\xff"));
-  EXPECT_FALSE(is_valid_utf8("\xc3"));          // truncated
-  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));      // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // a surrogate
-}
-
-TEST(TextTest, Base64) {
-  EXPECT_EQ(base64_encode(""), "");
-  EXPECT_EQ(base64_encode("f"), "Zg==");
-  EXPECT_EQ(base64_encode("fo"), "Zm8=");
-  EXPECT_EQ(base64_encode("foo"), "Zm9v");
-  EXPECT_EQ(base64_encode(std::string("\x00\xff", 2)), "AP8=");
 }
 
 }  // namespace

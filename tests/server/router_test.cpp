@@ -3,8 +3,9 @@
 
 #include "server/router.hpp"
 
+#include "tiercache/base/json_text.hpp"
+
 #include "server/etag.hpp"
-#include "server/json_text.hpp"
 #include "server/request_input.hpp"
 #include "server/value_envelope.hpp"
 

@@ -6,7 +6,8 @@
 
 #include "server/mcp/cache_tools.hpp"
 
-#include "server/json_text.hpp"
+#include "tiercache/base/json_text.hpp"
+
 #include "server/request_input.hpp"
 #include "server/value_envelope.hpp"
 

@@ -1,8 +1,8 @@
-#include "server/json_text.hpp"
+#include "tiercache/base/json_text.hpp"
 
 #include <cstdint>
 
-namespace tiercache::server {
+namespace tiercache {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -109,4 +109,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace tiercache::server
+}  // namespace tiercache
