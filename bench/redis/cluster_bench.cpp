@@ -11,6 +11,7 @@
 #include "support/measure.hpp"
 #include "support/private_cluster.hpp"
 #include "support/private_redis.hpp"
+#include "support/redis_benchmark.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -34,16 +35,14 @@ namespace redis = tiercache::redis;
 namespace resp = tiercache::resp;
 using Clock = std::chrono::steady_clock;
 using tiercache::bench::cpu_seconds;
-using tiercache::bench::percentile;
+using tiercache::bench::Figures;
+using tiercache::bench::in_flight_args;
+using tiercache::bench::run_redis_benchmark;
+using tiercache::bench::summarize;
 
 constexpr std::size_t kKeys = 1000;
 
 std::string key_of(std::size_t i) { return "key:" + std::to_string(i); }
-
-struct Figures {
-  double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us_per_op = 0;
-  std::size_t errors = 0;
-};
 
 struct Run {
   redis::AnyClient* client;
@@ -80,49 +79,16 @@ Figures run_ours(asio::io_context& io, redis::AnyClient& client, std::size_t cal
   finished.wait();
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  Figures f;
-  f.ops = static_cast<double>(all.size()) / wall;
-  f.p50_ms = percentile(all, 0.50);
-  f.p99_ms = percentile(all, 0.99);
-  f.cpu_us_per_op = cpu * 1e6 / static_cast<double>(all.size());
-  f.errors = run.errors;
-  return f;
+  return summarize(latencies, wall, cpu, run.errors);
 }
 
 // redis-benchmark GETs of key:__rand_int__ over the same 1,000 keys (-r), with as many requests
 // in flight (256 = -c 16 -P 16).
 Figures run_baseline(std::uint16_t port, bool cluster, std::size_t in_flight, std::size_t total) {
-  const std::size_t clients = in_flight > 64 ? 16 : in_flight;
-  const std::size_t pipeline = in_flight / clients;
-  std::ostringstream cmd;
-  cmd << "redis-benchmark -h 127.0.0.1 -p " << port << (cluster ? " --cluster" : "")
-      << " -t get -d 100 -r " << kKeys << " -n " << total << " -c " << clients;
-  if (pipeline > 1) cmd << " -P " << pipeline;
-  cmd << " --csv 2>/dev/null";
-  Figures f;
-  FILE* pipe = ::popen(cmd.str().c_str(), "r");
-  if (pipe == nullptr) return f;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::string s(line);
-    if (s.rfind("\"GET\"", 0) != 0) continue;
-    std::vector<double> fields;
-    std::stringstream in(s);
-    std::string field;
-    while (std::getline(in, field, ',')) {
-      field.erase(std::remove(field.begin(), field.end(), '"'), field.end());
-      fields.push_back(std::atof(field.c_str()));
-    }
-    if (fields.size() >= 7) {  // test, rps, avg, min, p50, p95, p99, max
-      f.ops = fields[1];
-      f.p50_ms = fields[4];
-      f.p99_ms = fields[6];
-    }
-  }
-  ::pclose(pipe);
-  return f;
+  std::ostringstream args;
+  args << "-h 127.0.0.1 -p " << port << (cluster ? " --cluster" : "") << " -t get -d 100 -r "
+       << kKeys << " -n " << total << in_flight_args(in_flight);
+  return run_redis_benchmark(args.str(), "GET");
 }
 
 asio::awaitable<void> write_keys(redis::AnyClient& client, std::promise<void>& done) {

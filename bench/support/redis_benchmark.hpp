@@ -1,0 +1,80 @@
+#pragma once
+// The figures of one Redis benchmark case, ours or redis-benchmark's, and the two ways to get
+// them: summarize() over latencies we recorded, run_redis_benchmark() over redis-benchmark's CSV.
+// Use: Figures ours = summarize(latencies, wall_s, cpu_s, errors);
+//      Figures base = run_redis_benchmark("-p 6379 -t get -n 100000" + in_flight_args(256), "GET");
+// Thread-safety: plain functions; run_redis_benchmark forks redis-benchmark (call it from main).
+
+#include "support/measure.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tiercache::bench {
+
+struct Figures {
+  double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us_per_op = 0;
+  std::size_t errors = 0;
+};
+
+// Ops/s, p50 and p99 (ms) and CPU per op of the latencies (ms) recorded by every caller over
+// `wall` seconds, during which this process used `cpu` seconds.
+inline Figures summarize(const std::vector<std::vector<double>>& latencies, double wall, double cpu,
+                         std::size_t errors) {
+  std::vector<double> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  Figures f;
+  f.ops = static_cast<double>(all.size()) / wall;
+  f.p50_ms = percentile(all, 0.50);
+  f.p99_ms = percentile(all, 0.99);
+  f.cpu_us_per_op = cpu * 1e6 / static_cast<double>(all.size());
+  f.errors = errors;
+  return f;
+}
+
+// redis-benchmark's connections and pipeline depth for `in_flight` requests in flight: one
+// connection each up to 64, then 16 connections pipelining in_flight / 16 (256 = -c 16 -P 16).
+inline std::string in_flight_args(std::size_t in_flight) {
+  const std::size_t clients = in_flight > 64 ? 16 : in_flight;
+  const std::size_t pipeline = in_flight / clients;
+  std::string out = " -c " + std::to_string(clients);
+  if (pipeline > 1) out += " -P " + std::to_string(pipeline);
+  return out;
+}
+
+// Runs `redis-benchmark <args> --csv` and reads the row of `test` ("GET", "SET"): ops/s, p50
+// and p99. Zeros when redis-benchmark is missing or printed no such row.
+inline Figures run_redis_benchmark(const std::string& args, std::string_view test) {
+  const std::string cmd = "redis-benchmark " + args + " --csv 2>/dev/null";
+  const std::string row = "\"" + std::string(test) + "\"";
+  Figures f;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return f;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string s(line);
+    if (s.rfind(row, 0) != 0) continue;
+    std::vector<double> fields;
+    std::stringstream in(s);
+    std::string field;
+    while (std::getline(in, field, ',')) {
+      field.erase(std::remove(field.begin(), field.end(), '"'), field.end());
+      fields.push_back(std::atof(field.c_str()));
+    }
+    if (fields.size() >= 7) {  // test, rps, avg, min, p50, p95, p99, max
+      f.ops = fields[1];
+      f.p50_ms = fields[4];
+      f.p99_ms = fields[6];
+    }
+  }
+  ::pclose(pipe);
+  return f;
+}
+
+}  // namespace tiercache::bench
