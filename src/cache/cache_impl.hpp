@@ -118,7 +118,7 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_version_script(
       VersionScript which, std::vector<std::string> keys, std::chrono::milliseconds ttl);
   // One run, over keys that may meet in one script.
-  [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_version_script_on_slot(
+  [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> run_one_version_script(
       VersionScript which, std::vector<std::string> keys, std::chrono::milliseconds ttl);
   // How long a tag key lives after its last bump or renewal.
   std::chrono::milliseconds tag_key_ttl() const noexcept;

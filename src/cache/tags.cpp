@@ -83,7 +83,7 @@ return out
 
 asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::run_version_script(
     VersionScript which, std::vector<std::string> keys, milliseconds ttl) {
-  if (redis_->cross_slot_allowed()) co_return co_await run_version_script_on_slot(which, keys, ttl);
+  if (redis_->cross_slot_allowed()) co_return co_await run_one_version_script(which, keys, ttl);
   // A script's keys must share a slot on a cluster: one script per slot there, one after the
   // other. Versions are independent of each other, so nothing needs them changed together.
   std::map<std::uint16_t, std::vector<std::size_t>> by_slot;
@@ -92,14 +92,14 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::run_version_scr
   for (const auto& [slot, indexes] : by_slot) {
     std::vector<std::string> group;
     for (const std::size_t i : indexes) group.push_back(keys[i]);
-    auto r = co_await run_version_script_on_slot(which, std::move(group), ttl);
+    auto r = co_await run_one_version_script(which, std::move(group), ttl);
     if (!r) co_return r.error();
     for (std::size_t j = 0; j < indexes.size(); ++j) versions[indexes[j]] = (*r)[j];
   }
   co_return versions;
 }
 
-asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::run_version_script_on_slot(
+asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::run_one_version_script(
     VersionScript which, std::vector<std::string> keys, milliseconds ttl) {
   const auto& script = which == VersionScript::bump ? bump_script() : ensure_script();
   const std::size_t n = keys.size();
