@@ -3,7 +3,11 @@
 // client, same callers, same key spread) as the baseline: ratio = decisions/s / EVALSHA/s
 // (target >= 0.8, issue #6). Two limits: seed 004's 120 per minute (after the first minute's
 // quota nearly every decision is a refusal) and 1,000,000 per minute (every decision admits and
-// writes). Prints p50/p99 and our CPU time per decision (getrusage; the server is another process).
+// writes). Prints p50/p99, our CPU time per decision (getrusage), and Redis's: its own time per
+// EVALSHA (INFO commandstats, wall time inside the command: inflated when the box is loaded) and
+// its whole process's CPU time per call (INFO cpu: reading, parsing, the script, replying), the
+// steadier figure on a shared machine. srv-bound = the baseline's Redis CPU per call / ours: the
+// ratio Redis's one thread allows when it is what limits both (see bench/README.md).
 // Run: build/rel/bench/ratelimit_bench [decisions-per-case]   (see bench/README.md)
 
 #include "tiercache/ratelimit/limiter.hpp"
@@ -48,7 +52,8 @@ constexpr std::size_t kCallers = 64;
 constexpr std::size_t kKeys = 100;
 
 struct Figures {
-  double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us = 0, admitted = 0, server_us = 0;
+  double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us = 0, admitted = 0, server_us = 0,
+         server_cpu_us = 0;
   std::size_t errors = 0;
 };
 
@@ -74,28 +79,41 @@ asio::awaitable<void> caller(const Operation& op, std::size_t id, std::size_t n,
   if (--run.remaining == 0) run.done.set_value();
 }
 
-// Redis's own time per EVALSHA (INFO commandstats), since `since` was called.
+// Redis's own time per EVALSHA (INFO commandstats) and its process's CPU time (INFO cpu), since
+// reset() was called.
 class ServerCost {
  public:
   explicit ServerCost(std::uint16_t port) : context_(redisConnect("127.0.0.1", port)) {}
   ~ServerCost() { redisFree(context_); }
-  void reset() { freeReplyObject(redisCommand(context_, "CONFIG RESETSTAT")); }
-  double evalsha_us_per_call() {
-    auto* reply = static_cast<redisReply*>(redisCommand(context_, "INFO commandstats"));
-    double us = 0;
-    if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
-      const std::string text(reply->str, reply->len);
-      const auto at = text.find("cmdstat_evalsha:");
-      const auto field = text.find("usec_per_call=", at);
-      if (at != std::string::npos && field != std::string::npos) {
-        us = std::atof(text.c_str() + field + 14);
-      }
-    }
-    if (reply != nullptr) freeReplyObject(reply);
-    return us;
+  void reset() {
+    freeReplyObject(redisCommand(context_, "CONFIG RESETSTAT"));
+    cpu0_ = cpu_seconds();
   }
+  double evalsha_us_per_call() {
+    return field("commandstats", "cmdstat_evalsha:", "usec_per_call=");
+  }
+  // CPU seconds of the redis-server process since reset().
+  double cpu_seconds_since_reset() { return cpu_seconds() - cpu0_; }
 
  private:
+  double cpu_seconds() {
+    return field("cpu", "", "used_cpu_user:") + field("cpu", "", "used_cpu_sys:");
+  }
+  // The number after `name` (after `line`, when given) in INFO `section`; 0 when absent.
+  double field(const char* section, const std::string& line, const std::string& name) {
+    auto* reply = static_cast<redisReply*>(redisCommand(context_, "INFO %s", section));
+    double value = 0;
+    if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+      const std::string text(reply->str, reply->len);
+      const auto at = text.find(line);
+      const auto found = at == std::string::npos ? at : text.find(name, at);
+      if (found != std::string::npos) value = std::atof(text.c_str() + found + name.size());
+    }
+    if (reply != nullptr) freeReplyObject(reply);
+    return value;
+  }
+
+  double cpu0_ = 0;
   redisContext* context_;
 };
 
@@ -128,7 +146,10 @@ Figures measure(asio::io_context& io, const Operation& op, std::size_t total) {
   f.cpu_us = cpu * 1e6 / n;
   f.errors = run.errors;
   f.admitted = static_cast<double>(run.admitted.load()) / n;
-  if (server_cost != nullptr) f.server_us = server_cost->evalsha_us_per_call();
+  if (server_cost != nullptr) {
+    f.server_us = server_cost->evalsha_us_per_call();
+    f.server_cpu_us = server_cost->cpu_seconds_since_reset() * 1e6 / n;
+  }
   return f;
 }
 
@@ -208,9 +229,10 @@ int main(int argc, char** argv) {
   };
   (void)measure(io, baseline, total / 10);  // warm up: connect, load the script
 
-  std::printf("\n%-15s %7s | %11s %7s %7s %6s %6s %6s | %11s %7s %7s %6s %6s | %6s\n", "algorithm",
-              "limit", "decisions/s", "p50 ms", "p99 ms", "cpu us", "srv us", "admit", "EVALSHA/s",
-              "p50 ms", "p99 ms", "cpu us", "srv us", "ratio");
+  std::printf("\n%-15s %7s | %11s %7s %7s %6s %6s %7s %6s | %11s %7s %7s %6s %6s %7s | %6s %9s\n",
+              "algorithm", "limit", "decisions/s", "p50 ms", "p99 ms", "cpu us", "srv us",
+              "srv cpu", "admit", "EVALSHA/s", "p50 ms", "p99 ms", "cpu us", "srv us", "srv cpu",
+              "ratio", "srv-bound");
   for (std::uint32_t limit : {120u, 1'000'000u}) {
     for (auto algorithm : {ratelimit::Algorithm::sliding_log, ratelimit::Algorithm::sliding_window,
                            ratelimit::Algorithm::token_bucket}) {
@@ -225,11 +247,12 @@ int main(int argc, char** argv) {
       const Figures f = measure(io, ours, total);
       const Figures base = measure(io, baseline, total);
       std::printf(
-          "%-15s %7u | %11.0f %7.3f %7.3f %6.2f %6.2f %5.1f%% | %11.0f %7.3f %7.3f %6.2f %6.2f | "
-          "%6.2f%s\n",
+          "%-15s %7u | %11.0f %7.3f %7.3f %6.2f %6.2f %7.2f %5.1f%% | %11.0f %7.3f %7.3f %6.2f "
+          "%6.2f %7.2f | %6.2f %9.2f%s\n",
           std::string(ratelimit::to_string(algorithm)).c_str(), limit, f.ops, f.p50_ms, f.p99_ms,
-          f.cpu_us, f.server_us, 100 * f.admitted, base.ops, base.p50_ms, base.p99_ms, base.cpu_us,
-          base.server_us, f.ops / base.ops, f.errors + base.errors > 0 ? "  (errors!)" : "");
+          f.cpu_us, f.server_us, f.server_cpu_us, 100 * f.admitted, base.ops, base.p50_ms,
+          base.p99_ms, base.cpu_us, base.server_us, base.server_cpu_us, f.ops / base.ops,
+          base.server_cpu_us / f.server_cpu_us, f.errors + base.errors > 0 ? "  (errors!)" : "");
     }
   }
   client->stop();

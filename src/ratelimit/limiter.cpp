@@ -6,12 +6,16 @@
 #include "local_limiter.hpp"
 #include "scripts.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -44,6 +48,40 @@ std::optional<Decision> parse(const resp::Reply& reply, std::uint32_t limit) {
   return d;
 }
 
+// The script's fixed arguments, worked out once per Limiter as text, so the script neither
+// parses nor formats them on every call (the ARGV layout of each .lua file):
+//   sliding_log:    LIMIT, WINDOW us | cost, peek | expiry ms
+//   sliding_window: LIMIT, WINDOW us | cost, peek
+//   token_bucket:   T us, tau us     | cost | expiry ms | peek
+struct ScriptArgs {
+  std::string first, second, expiry_ms;
+
+  explicit ScriptArgs(const Policy& policy) {
+    const auto window_us = std::chrono::microseconds(policy.window).count();
+    if (policy.algorithm == Algorithm::token_bucket) {
+      // The same doubles the script used to compute, written so that they read back exactly.
+      const double interval = static_cast<double>(window_us) / policy.limit;
+      const double tau = policy.effective_burst() * interval;
+      first = exact_text(interval);
+      second = exact_text(tau);
+      // A written TAT is at most tau ahead of now: the key may go once that has passed.
+      expiry_ms = std::to_string(static_cast<std::int64_t>(std::ceil(tau / 1000)) + 1);
+    } else {
+      first = std::to_string(policy.limit);
+      second = std::to_string(window_us);
+      // The sliding log's newest entry leaves the window WINDOW after its stamp, and a stamp is
+      // at most a millisecond past the script's clock reading (else the script computes it).
+      expiry_ms = std::to_string(policy.window.count() + 1);
+    }
+  }
+
+  static std::string exact_text(double v) {
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+};
+
 }  // namespace
 
 struct Limiter::State {
@@ -52,20 +90,29 @@ struct Limiter::State {
         policy(std::move(p)),
         clock(c),
         script(&script_for(policy.algorithm)),
-        limit_arg(std::to_string(policy.limit)),
-        window_arg(std::to_string(std::chrono::microseconds(policy.window).count())),
-        burst_arg(std::to_string(policy.effective_burst())),
+        fixed(policy),
         local(policy.local_limit != 0 ? policy.local_limit : policy.limit, policy.window,
               policy.local_max_keys, c) {}
 
   std::vector<std::string> args(std::uint32_t cost, bool peek) const {
     std::vector<std::string> out;
     out.reserve(5);
-    out.push_back(limit_arg);
-    out.push_back(window_arg);
-    if (policy.algorithm == Algorithm::token_bucket) out.push_back(burst_arg);
+    out.push_back(fixed.first);
+    out.push_back(fixed.second);
     out.push_back(std::to_string(cost));
-    out.emplace_back(peek ? "1" : "0");
+    switch (policy.algorithm) {
+      case Algorithm::sliding_log:
+        out.emplace_back(peek ? "1" : "0");
+        out.push_back(fixed.expiry_ms);
+        break;
+      case Algorithm::sliding_window:
+        out.emplace_back(peek ? "1" : "0");
+        break;
+      case Algorithm::token_bucket:
+        out.push_back(fixed.expiry_ms);
+        out.emplace_back(peek ? "1" : "0");
+        break;
+    }
     return out;
   }
 
@@ -127,7 +174,7 @@ struct Limiter::State {
   const Policy policy;
   const Clock& clock;
   const redis::Script* const script;
-  const std::string limit_arg, window_arg, burst_arg;
+  const ScriptArgs fixed;
   LocalLimiter local;
 
   std::atomic<std::uint64_t> allowed{0}, denied{0}, redis_failures{0}, fail_open{0}, fail_closed{0},
@@ -142,18 +189,20 @@ asio::awaitable<Result<Decision>> Limiter::State::decide(std::shared_ptr<State> 
     co_return make_error_code(Errc::invalid_argument);
   std::vector<std::string> keys;
   keys.push_back(s->policy.key_prefix + key);
-  auto reply = co_await s->script->exec(*s->redis, std::move(keys), s->args(cost, peek));
+  // async_exec awaited here, not Script::exec: one coroutine frame less per decision.
+  auto [ec, reply] = co_await s->script->async_exec(*s->redis, std::move(keys), s->args(cost, peek),
+                                                    asio::as_tuple(asio::use_awaitable));
   error_code failure;
-  if (!reply) {
-    if (reply.error() == asio::error::operation_aborted) co_return reply.error();
+  if (ec) {
+    if (ec == asio::error::operation_aborted) co_return ec;
     failure = make_error_code(Errc::redis_unavailable);
-    s->record_failure(peek ? "peek" : "allow", reply.error().message());
-  } else if (std::optional<Decision> d = parse(*reply, s->policy.max_cost())) {
+    s->record_failure(peek ? "peek" : "allow", ec.message());
+  } else if (std::optional<Decision> d = parse(reply, s->policy.max_cost())) {
     if (!peek) s->count(*d);
     co_return *d;
   } else {
     failure = make_error_code(Errc::unexpected_reply);
-    s->record_failure(peek ? "peek" : "allow", resp::to_display(*reply));
+    s->record_failure(peek ? "peek" : "allow", resp::to_display(reply));
   }
   if (!peek) co_return s->fallback(key, cost);
   if (s->policy.on_redis_down == OnRedisDown::local) co_return s->local.decide(key, cost, true);

@@ -27,13 +27,20 @@
 -- inside one fixed window admits exactly LIMIT.
 --
 -- Memory. O(1): one small hash (listpack-encoded: tens of bytes) per key, whatever the limit.
--- The key expires (PEXPIRE) when the window after the current one ends.
+-- The key expires (PEXPIRE) when the window after the current one ends. That moment changes
+-- only when a new fixed window begins, so the expiry is set then and not on every write.
 --
 -- Atomicity. Redis runs a script to completion with no other command in between [2]: reading
 -- the counts and adding to them is one step. The time is the server's (TIME), so clients with
 -- skewed clocks agree on the windows; Redis 7 replicates a script's effects, which makes TIME
 -- legal in a script that writes [2]. One key per limit: ready for Redis Cluster. If the server's
 -- clock steps back into an earlier window, counting continues in the later one.
+--
+-- Cost. This runs for every decision, on Redis's one thread, so it is written for Redis's time
+-- (docs/decisions/0005-rate-limiter.md has the measurements). In a window already begun, an
+-- admission is three redis.calls (TIME, HMGET, HINCRBY by the cost as given) and turns no
+-- number into text; only the first write of a fixed window writes w and p (HSET) and the expiry.
+-- Numbers are read by arithmetic coercion, cheaper than tonumber.
 --
 -- Peek (ARGV[4] == "1") computes the same decision and writes nothing.
 --
@@ -46,59 +53,71 @@
 -- [2] https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
 
 local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local peek = ARGV[4] == '1'
+local limit = ARGV[1] + 0
+local window = ARGV[2] + 0
+local cost = ARGV[3] + 0
 
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local now = time[1] * 1000000 + time[2]
 local index = math.floor(now / window)
 
+-- c and p of the fixed window that `index` names; `same` when the hash already counts in it.
 local stored = redis.call('HMGET', key, 'w', 'c', 'p')
-local w = tonumber(stored[1])
-local c = tonumber(stored[2]) or 0
-local p = tonumber(stored[3]) or 0
-if w == nil then
-  c, p = 0, 0
-elseif w > index then
-  index = w
-elseif w == index - 1 then
-  c, p = 0, c
-elseif w < index then
-  c, p = 0, 0
+local c, p, same = 0, 0, false
+if stored[1] then
+  local w = stored[1] + 0
+  if w >= index then
+    -- This window (or a later one, if the server's clock stepped back: keep counting there).
+    index = w
+    c = (stored[2] or 0) + 0
+    p = (stored[3] or 0) + 0
+    same = true
+  elseif w == index - 1 then
+    p = (stored[2] or 0) + 0
+  end
 end
 local start = index * window
-local elapsed = math.max(0, now - start)
+local elapsed = now - start
+if elapsed < 0 then
+  elapsed = 0
+end
 local weight = (window - elapsed) / window
 
 local allowed = 0
 local retry = 0
 if c + cost + p * weight <= limit then
   allowed = 1
-  if not peek then
-    c = c + cost
-    redis.call('HSET', key, 'w', string.format('%.0f', index), 'c', c, 'p', p)
-    redis.call('PEXPIRE', key, math.ceil((start + 2 * window - now) / 1000))
+  if ARGV[4] ~= '1' then
+    if same then
+      c = redis.call('HINCRBY', key, 'c', ARGV[3])
+    else
+      c = cost
+      redis.call('HSET', key, 'w', string.format('%d', index), 'c', ARGV[3], 'p', p)
+      redis.call('PEXPIRE', key, math.ceil((start + 2 * window - now) / 1000))
+    end
   end
 elseif c + cost > limit then
   -- Next window: c becomes p and must decay to limit - cost.
-  local at = window * (1 - (limit - cost) / c)
-  retry = math.ceil(start + window + at - now)
+  retry = math.ceil(start + window + window * (1 - (limit - cost) / c) - now)
 else
   -- This window: p's share must decay to limit - cost - c.
-  local at = window * (1 - (limit - cost - c) / p)
-  retry = math.ceil(start + at - now)
+  retry = math.ceil(start + window * (1 - (limit - cost - c) / p) - now)
 end
 if allowed == 0 and retry < 1 then
   retry = 1
 end
 
-local remaining = math.max(0, math.floor(limit - c - p * weight + 1e-9))
+local remaining = math.floor(limit - c - p * weight + 1e-9)
+if remaining < 0 then
+  remaining = 0
+end
 local reset = 0
 if c > 0 then
   reset = start + 2 * window - now
 elseif p > 0 then
   reset = start + window - now
 end
-return {allowed, remaining, retry, math.max(0, reset), now}
+if reset < 0 then
+  reset = 0
+end
+return {allowed, remaining, retry, reset, now}

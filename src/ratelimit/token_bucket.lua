@@ -20,11 +20,12 @@
 -- Exactness. Exact for what it promises: over any interval of length t, at most
 -- BURST + t * LIMIT / WINDOW units are admitted, and a full bucket admits BURST at once. It is
 -- not "LIMIT per window": with BURST = LIMIT, a caller may spend a full bucket and then the
--- refill, up to 2 * LIMIT in the first window (as any token bucket). Float note: TAT is kept
--- with 17 significant digits, exact to a fraction of a microsecond.
+-- refill, up to 2 * LIMIT in the first window (as any token bucket). Float note: T and tau come
+-- as 17 significant digits (the client's doubles, exactly), and TAT is written as a whole number
+-- when it is one (the usual case: T in whole microseconds), else with 17 significant digits.
 --
--- Memory. One string per key; it expires (PEXPIRE) when the bucket is full again, which is the
--- state a missing key stands for.
+-- Memory. One string per key; it expires (PX, at most tau after the last write) once the bucket
+-- is surely full again, which is the state a missing key stands for.
 --
 -- Atomicity. Redis runs a script to completion with no other command in between [3]: reading and
 -- moving TAT is one step, so concurrent callers on any number of clients see the bucket one at a
@@ -32,11 +33,17 @@
 -- a script's effects, which makes TIME legal in a script that writes [3]. One key per limit:
 -- ready for Redis Cluster. If the server's clock steps back, TAT simply lies further ahead.
 --
+-- Cost. This runs for every decision, on Redis's one thread, so it is written for Redis's time
+-- (docs/decisions/0005-rate-limiter.md has the measurements): three redis.calls (TIME, GET, SET),
+-- numbers read by arithmetic coercion (cheaper than tonumber), one number turned into text, and
+-- everything the client can work out beforehand (T, tau, the expiry) passed in as text.
+--
 -- Peek (ARGV[5] == "1") computes the same decision and writes nothing.
 --
 -- KEYS[1] = the limit's TAT
--- ARGV[1] = LIMIT (units per window), ARGV[2] = WINDOW (microseconds), ARGV[3] = BURST (units),
---   ARGV[4] = cost (units, 1 <= cost <= BURST), ARGV[5] = "1" to peek, "0" to consume
+-- ARGV[1] = T (microseconds, may have a fraction), ARGV[2] = tau (microseconds), ARGV[3] = cost
+--   (units, 1 <= cost <= BURST), ARGV[4] = the key's expiry in ms after a write (>= tau),
+--   ARGV[5] = "1" to peek, "0" to consume
 -- Returns {allowed (0/1), remaining units, retry-after us, reset-after us, server now us}
 --
 -- [1] ATM Forum, Traffic Management Specification 4.0 (1996), the virtual scheduling algorithm.
@@ -44,19 +51,20 @@
 -- [3] https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
 
 local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local cost = tonumber(ARGV[4])
-local peek = ARGV[5] == '1'
+local interval = ARGV[1] + 0
+local tau = ARGV[2] + 0
+local cost = ARGV[3] + 0
 
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local interval = window / limit
-local tau = burst * interval
+local now = time[1] * 1000000 + time[2]
 
-local tat = tonumber(redis.call('GET', key) or '') or now
-if tat < now then
+local tat = redis.call('GET', key)
+if tat then
+  tat = tat + 0
+  if tat < now then
+    tat = now
+  end
+else
   tat = now
 end
 local new_tat = tat + cost * interval
@@ -65,14 +73,25 @@ local allowed = 0
 local retry = 0
 if new_tat - now <= tau then
   allowed = 1
-  if not peek then
+  if ARGV[5] ~= '1' then
     tat = new_tat
-    local ttl = math.max(1, math.ceil((tat - now) / 1000))
-    redis.call('SET', key, string.format('%.17g', tat), 'PX', ttl)
+    local text
+    if tat % 1 == 0 then
+      text = string.format('%d', tat)
+    else
+      text = string.format('%.17g', tat)
+    end
+    redis.call('SET', key, text, 'PX', ARGV[4])
   end
 else
-  retry = math.max(1, math.ceil(new_tat - tau - now))
+  retry = math.ceil(new_tat - tau - now)
+  if retry < 1 then
+    retry = 1
+  end
 end
 
-local remaining = math.max(0, math.floor((tau - (tat - now)) / interval + 1e-9))
+local remaining = math.floor((tau - (tat - now)) / interval + 1e-9)
+if remaining < 0 then
+  remaining = 0
+end
 return {allowed, remaining, retry, math.ceil(tat - now), now}

@@ -138,6 +138,12 @@ TEST_P(LimiterTest, KeepsOneKeyPerLimitThatExpiresWhenIdle) {
   const int ttl = std::stoi(cli({"PTTL", limiter.redis_key("search")}));
   EXPECT_GT(ttl, 0);
   EXPECT_LE(ttl, 120'000);
+  // A later write keeps an expiry (the counter sets it only on a window's first write).
+  ASSERT_TRUE(allow(limiter, "search", 1).allowed);
+  const int later = std::stoi(cli({"PTTL", limiter.redis_key("search")}));
+  EXPECT_GT(later, 0);
+  EXPECT_LE(later, 120'000);
+  EXPECT_EQ(peek(limiter, "search").remaining, 2u);
 }
 
 TEST_P(LimiterTest, TheWindowSlidesInRealTime) {
@@ -218,6 +224,25 @@ TEST(SlidingLogTest, MemoryIsBoundedByTheLimit) {
     }
   }
   EXPECT_LE(std::stoi(server.cli({"ZCARD", limiter.redis_key("k")})), 10);
+  client->stop();
+}
+
+TEST(TokenBucketTest, AnIntervalWithAFractionCountsExactly) {
+  // 3 per second: T = 333,333.33... us, which the script gets as text from the client's double
+  // and writes back with 17 digits. Remaining must step 2, 1, 0 with no unit lost to rounding.
+  tiercache::test::RedisServer server;
+  test::IoThreads io;
+  auto client = test::make_client(io.executor(), server.config());
+  Limiter limiter(client, {.algorithm = Algorithm::token_bucket, .limit = 3, .window = 1s});
+  for (std::uint32_t left : {2u, 1u, 0u}) {
+    Decision d = *io.run(limiter.allow("k"));
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, left);
+  }
+  Decision refused = *io.run(limiter.allow("k"));
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_GT(refused.retry_after, 0us);
+  EXPECT_LE(refused.retry_after, 334ms);  // one interval, less the time the calls took
   client->stop();
 }
 
