@@ -84,7 +84,11 @@ std::string reply_text(resp::ReplyView reply) {
 }  // namespace detail
 
 CalendarCache::Impl::Impl(std::shared_ptr<redis::AnyClient> redis, Options options)
-    : options_(std::move(options)), clock_(*options_.clock), redis_(std::move(redis)) {
+    : options_(std::move(options)),
+      clock_(*options_.clock),
+      redis_(std::move(redis)),
+      // Without L1 every read gets new Entry objects: a kept view could never be served.
+      day_view_cache_(options_.l1_bytes == 0 ? 0 : options_.day_view_bytes) {
   check(options_);
   if (!redis_) {
     throw std::invalid_argument(
@@ -175,54 +179,88 @@ asio::awaitable<Result<detail::CoverageIndex>> CalendarCache::Impl::update_index
 asio::awaitable<Result<CalendarCache::Impl::DayViews>> CalendarCache::Impl::day_views(
     detail::Keys keys, detail::CoverageIndex index, std::vector<Day> days) {
   const std::int64_t now = now_ms();
+  std::map<Day, std::vector<std::string>> layer_names;  // each day's buckets, oldest layer first
   std::map<Day, std::vector<const detail::CoverageRecord*>> layers;
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const Day d : days) {
     auto& l = layers[d];
     l = index.layers(d, now);
+    auto& ln = layer_names[d];
     for (const auto* r : l) {
       auto name = keys.bucket(d, r->catkey);
+      ln.push_back(name);
       if (seen.insert(name).second) names.push_back(std::move(name));
     }
   }
-  std::map<std::string, std::vector<Event>> buckets;
+  std::map<std::string, std::shared_ptr<const cache::Entry>> entries;
   if (!names.empty()) {
     auto got = co_await cache_->get_many(names);
     if (!got) co_return got.error();
     for (std::size_t i = 0; i < names.size(); ++i) {
-      const auto& r = (*got)[i];
+      auto& r = (*got)[i];
       if (!r.hit()) {
         if (r.error == cache::Errc::redis_unavailable) co_return r.error;
         continue;
       }
-      auto events = detail::parse_bucket(r.value());
-      if (!events) {
-        spdlog::warn("calendar {}: bucket {} is damaged; its day counts as missing",
-                     options_.prefix, names[i]);
-        continue;
-      }
-      buckets.emplace(names[i], std::move(*events));
+      entries.emplace(names[i], std::move(r.entry));
     }
   }
+  // Buckets decoded for this call (a bucket shared by several days' views is decoded once).
+  std::map<std::string, std::optional<std::vector<Event>>> decoded;
+  const auto decode = [&](const std::string& name) -> const std::optional<std::vector<Event>>& {
+    auto [it, fresh] = decoded.try_emplace(name);
+    if (!fresh) return it->second;
+    auto events = detail::parse_bucket(entries.at(name)->value);
+    if (events) {
+      it->second = std::move(*events);
+    } else {
+      spdlog::warn("calendar {}: bucket {} is damaged; its day counts as missing", options_.prefix,
+                   name);
+    }
+    return it->second;
+  };
   DayViews views;
   for (const Day d : days) {
     const auto& l = layers[d];
-    std::vector<detail::Layer> parts;
+    const auto& ln = layer_names[d];
+    detail::BucketEntries sources;
+    std::string view_key;
     bool whole = !l.empty();
-    for (const auto* r : l) {
-      auto it = buckets.find(keys.bucket(d, r->catkey));
-      if (it == buckets.end()) {
+    for (const auto& name : ln) {
+      const auto it = entries.find(name);
+      if (it == entries.end()) {
         whole = false;
         break;
       }
-      parts.push_back(detail::Layer{r, it->second});
+      sources.push_back(it->second);
+      view_key += name;
+      view_key += '\n';
     }
-    if (whole) {
-      views[d] = detail::day_view(parts);
-    } else {
-      views[d] = std::nullopt;
+    if (!whole) {
+      views[d] = nullptr;
+      continue;
     }
+    if (auto kept = day_view_cache_.find(view_key, sources)) {
+      views[d] = std::move(kept);
+      continue;
+    }
+    std::vector<detail::Layer> parts;
+    for (std::size_t i = 0; i < l.size() && whole; ++i) {
+      const auto& events = decode(ln[i]);
+      if (!events) {
+        whole = false;
+        break;
+      }
+      parts.push_back(detail::Layer{l[i], *events});
+    }
+    if (!whole) {
+      views[d] = nullptr;
+      continue;
+    }
+    auto view = std::make_shared<const std::vector<Event>>(detail::day_view(parts));
+    day_view_cache_.insert(view_key, sources, view);
+    views[d] = std::move(view);
   }
   co_return views;
 }
@@ -282,6 +320,12 @@ CalendarStats CalendarCache::counters() const {
   s.invalidations = c.invalidations.load(std::memory_order_relaxed);
   s.warm_loads = c.warm_loads.load(std::memory_order_relaxed);
   s.cleanup_runs = c.cleanup_runs.load(std::memory_order_relaxed);
+  const auto views = impl_->day_view_cache_.counters();
+  s.day_view_hits = views.hits;
+  s.day_view_misses = views.misses;
+  s.day_view_evictions = views.evictions;
+  s.day_view_bytes = views.bytes;
+  s.day_view_entries = views.entries;
   return s;
 }
 
@@ -293,7 +337,7 @@ asio::awaitable<Result<Lookup>> CalendarCache::get(std::string location, DateRan
   if (auto ok = self->check_range(range); !ok) co_return ok.error();
   auto cats = detail::normalize_categories(categories);
   if (!cats) co_return cats.error();
-  co_await self->count_get(*loc);
+  self->count_get(*loc);
   const detail::Keys keys(self->options_.prefix, *loc);
   auto loaded = co_await self->read_index(keys);
   if (!loaded) co_return loaded.error();
@@ -312,10 +356,8 @@ asio::awaitable<Result<Lookup>> CalendarCache::get(std::string location, DateRan
         out.missing_days.push_back(day);
         continue;
       }
-      for (auto& e : *view) {
-        if (detail::matches(e, *cats) && seen.insert(e.id).second) {
-          out.events.push_back(std::move(e));
-        }
+      for (const auto& e : *view) {
+        if (detail::matches(e, *cats) && seen.insert(e.id).second) out.events.push_back(e);
       }
     }
   }
@@ -338,7 +380,7 @@ asio::awaitable<Result<TopEvents>> CalendarCache::top_events(std::string locatio
   auto loc = self->normalize(location);
   if (!loc) co_return loc.error();
   if (n == 0 || n > 1000) co_return Errc::invalid_argument;
-  co_await self->count_get(*loc);
+  self->count_get(*loc);
   const detail::Keys keys(self->options_.prefix, *loc);
   TopEvents out;
   out.location = *loc;

@@ -10,6 +10,7 @@
 #include "tiercache/calendar/notice.hpp"
 
 #include "calendar/coverage.hpp"
+#include "calendar/day_view_cache.hpp"
 #include "calendar/keys.hpp"
 
 #include <atomic>
@@ -20,7 +21,7 @@
 
 namespace tiercache::calendar {
 
-class CalendarCache::Impl {
+class CalendarCache::Impl : public std::enable_shared_from_this<CalendarCache::Impl> {
  public:
   Impl(std::shared_ptr<redis::AnyClient> redis, Options options);
 
@@ -30,8 +31,9 @@ class CalendarCache::Impl {
     std::uint64_t version = 0;
     bool exists = false;  // a live entry was there (else a write must be set_if_absent)
   };
-  // The events of a day as its layers say; nullopt when a layer's bucket is gone.
-  using DayViews = std::map<Day, std::optional<std::vector<Event>>>;
+  // The events of a day as its layers say (shared, immutable: see day_view_cache.hpp); null when
+  // a layer's bucket is gone or damaged.
+  using DayViews = std::map<Day, detail::DayView>;
 
   std::int64_t now_ms() const;
   TimePoint now() const { return TimePoint(std::chrono::milliseconds(now_ms())); }
@@ -67,15 +69,22 @@ class CalendarCache::Impl {
                                                              std::vector<std::string> fields);
   [[nodiscard]] asio::awaitable<Result<void>> publish(InvalidationNotice notice);
 
-  // Counts a get of the location; sends the pending counts when the batch is full or old.
-  [[nodiscard]] asio::awaitable<void> count_get(std::string location);
+  // Counts a get of the location; when the batch is full or old, starts sending the pending
+  // counts in the background (never awaited by the reader).
+  void count_get(std::string location);
+  [[nodiscard]] static asio::awaitable<void> flush_in_background(std::shared_ptr<Impl> self);
   [[nodiscard]] asio::awaitable<Result<void>> flush_popularity();
   [[nodiscard]] asio::awaitable<Result<bool>> covered(std::string location, DateRange range);
+  // One location of warm(): skipped when covered, else loaded and stored; recorded in *report.
+  [[nodiscard]] asio::awaitable<void> warm_one(std::string location, DateRange range,
+                                               EventLoader loader, StoreOptions options,
+                                               WarmReport* report);
 
   Options options_;
   const Clock& clock_;
   std::shared_ptr<redis::AnyClient> redis_;
   std::unique_ptr<cache::Cache> cache_;
+  detail::DayViewCache day_view_cache_;
 
   struct Counters {
     std::atomic<std::uint64_t> hits{0}, misses{0}, stores{0}, events_stored{0}, invalidations{0},
@@ -86,6 +95,7 @@ class CalendarCache::Impl {
   std::map<std::string, std::uint64_t> pending_gets_ TIERCACHE_GUARDED_BY(popularity_mu_);
   std::size_t pending_count_ TIERCACHE_GUARDED_BY(popularity_mu_) = 0;
   Clock::time_point last_flush_ TIERCACHE_GUARDED_BY(popularity_mu_){};
+  std::atomic<bool> flush_in_flight_{false};
 };
 
 namespace detail {

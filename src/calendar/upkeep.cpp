@@ -3,8 +3,13 @@
 // Popularity is counted in process and sent in one pipelined ZINCRBY batch per
 // Options::popularity_batch gets or popularity_interval, whichever comes first (a read buffer,
 // replayed in batches, as Caffeine records hits), so a get answered from L1 costs no round trip;
-// what another instance has not sent yet is at most one interval late. The get that fills the
-// batch sends it.
+// what another instance has not sent yet is at most one interval late (plus one round trip). The
+// get that fills the batch starts the flush in the background and goes on: a read never waits on
+// bookkeeping. Issue #8 measured why it must not: a get that awaited the flush's round trip, on
+// an executor busy with other gets answered from L1 (which complete without suspending), waited
+// until every other ready coroutine had run its own batch: 161 ms at p99 against 0.17 ms at p50.
+// One flush is in flight at a time; counts keep accumulating meanwhile (one map entry per
+// location), and popular_locations() flushes in line, as it must answer with them.
 //
 // Cleanup is scheduled, not scanned: "<prefix>:locations" scores each location by when its
 // earliest data expires (ZADD LT on store). cleanup() takes at most cleanup_batch locations that
@@ -23,6 +28,8 @@
 
 #include "calendar/calendar_impl.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -64,7 +71,7 @@ asio::awaitable<Result<std::vector<Event>>> call_loader(EventLoader loader, std:
 
 }  // namespace
 
-asio::awaitable<void> CalendarCache::Impl::count_get(std::string location) {
+void CalendarCache::Impl::count_get(std::string location) {
   bool due = false;
   {
     std::lock_guard lock(popularity_mu_);
@@ -73,12 +80,19 @@ asio::awaitable<void> CalendarCache::Impl::count_get(std::string location) {
     due = pending_count_ >= options_.popularity_batch ||
           clock_.now() - last_flush_ >= options_.popularity_interval;
   }
-  if (due) {
-    auto r = co_await flush_popularity();
-    if (!r) {
-      spdlog::debug("calendar {}: popularity not sent: {}", options_.prefix, r.error().message());
-    }
+  // One flush at a time: the counts that arrive meanwhile wait for the next one.
+  if (due && !flush_in_flight_.exchange(true, std::memory_order_acq_rel)) {
+    asio::co_spawn(redis_->get_executor(), flush_in_background(shared_from_this()), asio::detached);
   }
+}
+
+asio::awaitable<void> CalendarCache::Impl::flush_in_background(std::shared_ptr<Impl> self) {
+  auto r = co_await self->flush_popularity();
+  if (!r) {
+    spdlog::debug("calendar {}: popularity not sent: {}", self->options_.prefix,
+                  r.error().message());
+  }
+  self->flush_in_flight_.store(false, std::memory_order_release);
 }
 
 asio::awaitable<Result<void>> CalendarCache::Impl::flush_popularity() {
@@ -132,34 +146,48 @@ asio::awaitable<Result<std::vector<LocationPopularity>>> CalendarCache::popular_
 }
 
 asio::awaitable<Result<WarmReport>> CalendarCache::warm(std::size_t n, DateRange range,
-                                                        EventLoader loader, StoreOptions options) {
+                                                        EventLoader loader, StoreOptions options,
+                                                        WarmHooks hooks) {
   auto self = impl_;
   if (!loader || n == 0 || n > 1000) co_return Errc::invalid_argument;
   if (auto ok = self->check_range(range); !ok) co_return ok.error();
   auto top = co_await popular_locations(n);
   if (!top) co_return top.error();
   WarmReport report;
+  std::size_t done = 0;
   for (const auto& [location, gets] : *top) {
-    auto covered = co_await self->covered(location, range);
-    if (covered && *covered) {
-      report.skipped.push_back(location);
-      continue;
+    if (hooks.stop_requested && hooks.stop_requested()) {
+      report.stopped = true;
+      break;
     }
-    auto events = co_await call_loader(loader, location, range);
-    if (!events) {
-      report.failed.emplace_back(location, events.error().message());
-      continue;
-    }
-    auto stored = co_await self->store(location, range, std::move(*events), options);
-    if (!stored) {
-      report.failed.emplace_back(location, stored.error().message());
-      continue;
-    }
-    report.loaded.push_back(location);
-    report.events_stored += *stored;
-    self->counters_.warm_loads.fetch_add(1, std::memory_order_relaxed);
+    co_await self->warm_one(location, range, loader, options, &report);
+    ++done;
+    if (hooks.progress) hooks.progress(done, top->size(), location);
   }
   co_return report;
+}
+
+asio::awaitable<void> CalendarCache::Impl::warm_one(std::string location, DateRange range,
+                                                    EventLoader loader, StoreOptions options,
+                                                    WarmReport* report) {
+  auto covered = co_await this->covered(location, range);
+  if (covered && *covered) {
+    report->skipped.push_back(location);
+    co_return;
+  }
+  auto events = co_await call_loader(loader, location, range);
+  if (!events) {
+    report->failed.emplace_back(location, events.error().message());
+    co_return;
+  }
+  auto stored = co_await store(location, range, std::move(*events), std::move(options));
+  if (!stored) {
+    report->failed.emplace_back(location, stored.error().message());
+    co_return;
+  }
+  report->loaded.push_back(location);
+  report->events_stored += *stored;
+  counters_.warm_loads.fetch_add(1, std::memory_order_relaxed);
 }
 
 asio::awaitable<Result<CleanupReport>> CalendarCache::cleanup() {

@@ -2,7 +2,8 @@
 // cover it (exact, contained, a union of two), a partial range is a miss naming its days;
 // categories are answered by "all" or by a superset; a newer store replaces an older one;
 // invalidating a range or a location stops the answers in this instance and in a second one
-// with its own L1; bad input is refused and changes nothing.
+// with its own L1; kept day views follow every change; a get never waits for the popularity
+// flush; bad input is refused and changes nothing.
 
 #include "tiercache/calendar/calendar_cache.hpp"
 
@@ -172,6 +173,78 @@ TEST_F(CalendarCacheTest, InvalidatingALocationStopsAnswersHereAndInAnotherInsta
   // Stored again, it answers again.
   ASSERT_TRUE(run(ex(), a->store("paris", range("2026-05-01", "2026-05-02"), {})));
   EXPECT_TRUE(eventually([&] { return get(*b, "paris", range("2026-05-01", "2026-05-02")).hit; }));
+}
+
+// Issue #8: the parsed day views are kept, and never outlive what the cache serves.
+TEST_F(CalendarCacheTest, KeptDayViewsAnswerRepeatedReadsAndFollowEveryChange) {
+  auto a = make();
+  auto b = make();
+  ASSERT_TRUE(run(ex(), a->store("paris", range("2026-05-01", "2026-05-07"), week())));
+  // The store decoded its days once already (for their summaries): the views are kept.
+  ASSERT_TRUE(get(*a, "paris", range("2026-05-02", "2026-05-04")).hit);
+  const auto first = a->counters();
+  EXPECT_GE(first.day_view_entries, 3u);
+  for (int i = 0; i < 5; ++i) {
+    auto again = get(*a, "paris", range("2026-05-02", "2026-05-04"));
+    ASSERT_TRUE(again.hit);
+    EXPECT_EQ(ids(again.events), (std::vector<std::string>{"e2", "e3", "e4"}));
+  }
+  const auto later = a->counters();
+  EXPECT_EQ(later.day_view_hits - first.day_view_hits, 15u);  // three days, five reads
+  EXPECT_EQ(later.day_view_misses, first.day_view_misses);    // nothing decoded again
+  EXPECT_GT(later.day_view_bytes, 0u);
+
+  // A newer store of May 3 (from the other instance): a's kept view of that day is not served.
+  StoreOptions music;
+  music.categories = {"music"};
+  std::vector<Event> again{event("e3b", "2026-05-03T20:00:00Z", {"music"})};
+  ASSERT_TRUE(run(ex(), b->store("paris", range("2026-05-03", "2026-05-03"), again, music)));
+  EXPECT_TRUE(eventually([&] {
+    return ids(get(*a, "paris", range("2026-05-02", "2026-05-04")).events) ==
+           std::vector<std::string>{"e2", "e3b", "e4"};
+  }));
+  // Invalidated: a miss, in both, whatever views were kept.
+  ASSERT_TRUE(run(ex(), b->invalidate_range("paris", range("2026-05-04", "2026-05-04"))));
+  EXPECT_TRUE(eventually([&] { return !get(*a, "paris", range("2026-05-02", "2026-05-04")).hit; }));
+  EXPECT_FALSE(get(*b, "paris", range("2026-05-04", "2026-05-04")).hit);
+  ASSERT_TRUE(run(ex(), b->invalidate_location("paris")));
+  EXPECT_TRUE(eventually([&] { return !get(*a, "paris", range("2026-05-02", "2026-05-02")).hit; }));
+}
+
+TEST_F(CalendarCacheTest, WithDayViewsOffEveryReadDecodesAndAnswersTheSame) {
+  Options options;
+  options.day_view_bytes = 0;
+  auto cal = make(options);
+  ASSERT_TRUE(run(ex(), cal->store("paris", range("2026-05-01", "2026-05-07"), week())));
+  for (int i = 0; i < 3; ++i) {
+    auto l = get(*cal, "paris", range("2026-05-03", "2026-05-04"));
+    ASSERT_TRUE(l.hit);
+    EXPECT_EQ(ids(l.events), (std::vector<std::string>{"e3", "e4"}));
+  }
+  EXPECT_EQ(cal->counters().day_view_hits, 0u);
+  EXPECT_EQ(cal->counters().day_view_entries, 0u);
+}
+
+// Issue #8: a get never waits for the popularity flush. Writes are held (CLIENT PAUSE WRITE), so
+// the flush a full batch starts cannot complete; the gets answered from L1 still do, and once
+// writes resume every count arrives (none was dropped by a reader giving up on it).
+TEST_F(CalendarCacheTest, AGetNeverWaitsForThePopularityFlush) {
+  Options options;
+  options.popularity_batch = 1;
+  auto cal = make(options);
+  ASSERT_TRUE(run(ex(), cal->store("paris", range("2026-05-01", "2026-05-07"), week())));
+  ASSERT_TRUE(get(*cal, "paris", range("2026-05-02", "2026-05-03")).hit);  // L1 warm
+  ASSERT_TRUE(eventually([&] { return cli({"ZSCORE", "calendar:popularity", "paris"}) == "1"; }));
+  ASSERT_EQ(cli({"CLIENT", "PAUSE", "20000", "WRITE"}), "OK");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(get(*cal, "paris", range("2026-05-02", "2026-05-03")).hit);
+  }
+  EXPECT_EQ(cli({"ZSCORE", "calendar:popularity", "paris"}), "1");  // still held
+  ASSERT_EQ(cli({"CLIENT", "UNPAUSE"}), "OK");
+  auto top = run(ex(), cal->popular_locations(1));
+  ASSERT_TRUE(top) << top.error().message();
+  ASSERT_EQ(top->size(), 1u);
+  EXPECT_EQ((*top)[0].gets, 21.0);
 }
 
 TEST_F(CalendarCacheTest, BadInputIsRefusedAndChangesNothing) {

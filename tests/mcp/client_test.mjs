@@ -2,7 +2,8 @@
 // as an MCP host would: over stdio (`tiercached mcp`, spawned by the SDK) and over Streamable
 // HTTP (a tiercached of our own). Each transport: initialize, list tools, call every tool with
 // valid and invalid arguments, and check the results; HTTP also ends its session and refuses a
-// foreign Origin. The script starts its own redis-server, a small events upstream (node's http,
+// foreign Origin. Over stdio, calendar_warm reports progress and stops when the call is aborted
+// (notifications/progress and notifications/cancelled, issue #8). The script starts its own redis-server, a small events upstream (node's http,
 // the calendar_warm source behind the proxy route "events") and tiercached on free loopback
 // ports, and stops only those.
 // Run: TIERCACHED=/path/to/tiercached node client_test.mjs  (ctest does, after `npm ci`)
@@ -79,6 +80,9 @@ let httpPort;
 let configFile;
 let eventsServer;
 let eventsRequests = 0;
+let slowRequests = 0;
+// Answers for locations named slow-* wait this long: a warm of them takes a while to cancel.
+const SLOW_MS = 40;
 
 // The events upstream calendar_warm loads through the proxy: GET /events?location=L&date=D
 // answers two events of that day (as examples/demo_upstream's /events does).
@@ -94,15 +98,21 @@ function startEventsUpstream() {
         return;
       }
       eventsRequests += 1;
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ location, date, events: [
+      const slow = location.startsWith('slow-');
+      if (slow) slowRequests += 1;
+      setTimeout(() => answerEvents(res, location, date), slow ? SLOW_MS : 0);
+    });
+    eventsServer.listen(0, '127.0.0.1', () => resolve(eventsServer.address().port));
+  });
+}
+
+function answerEvents(res, location, date) {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ location, date, events: [
         { id: `${location}-${date}-a`, title: `Concert in ${location}`, category: 'music',
           start: `${date}T20:00:00Z`, score: 80 },
         { id: `${location}-${date}-b`, title: `Market in ${location}`, category: 'food',
           start: `${date}T09:00:00Z`, score: 30 }] }));
-    });
-    eventsServer.listen(0, '127.0.0.1', () => resolve(eventsServer.address().port));
-  });
 }
 
 before(async () => {
@@ -353,6 +363,67 @@ describe('tiercached MCP', () => {
       await client.close();
     }
   });
+
+  test('calendar_warm over stdio reports progress and stops when cancelled', { timeout: 60000 },
+    async () => {
+      const transport = new StdioClientTransport({
+        command: TIERCACHED,
+        args: ['mcp', '--config', configFile, '--redis', redisUrl],
+        stderr: 'pipe',
+      });
+      let stderr = '';
+      transport.stderr?.on('data', (d) => { stderr += d; });
+      const client = new Client({ name: 'tiercache-tests', version: '1.0.0' });
+      try {
+        await client.connect(transport);
+        // Six slow locations become popular (31 days each: ~1.2 s of upstream answers apiece).
+        const slow = [1, 2, 3, 4, 5, 6].map((i) => `slow-${i}`);
+        for (const where of slow) {
+          await callOk(client, 'calendar_get_events', { location: where, from: '2026-10-01',
+            to: '2026-10-31' });
+        }
+        const progress = [];
+        const abort = new AbortController();
+        const warming = client.callTool({ name: 'calendar_warm', arguments: { n: 100,
+          from: '2026-10-01', to: '2026-10-31' } }, undefined, {
+          signal: abort.signal,
+          onprogress: (p) => {
+            progress.push(p);
+            if (p.progress >= 1) abort.abort('enough');
+          },
+        });
+        await assert.rejects(warming, /enough/);
+        assert.ok(progress.length >= 2, JSON.stringify(progress));
+        assert.ok(progress[0].total >= 1 && typeof progress[1].message === 'string',
+          JSON.stringify(progress));
+        for (let i = 1; i < progress.length; i += 1) {
+          assert.ok(progress[i].progress > progress[i - 1].progress, 'progress grows');
+        }
+        // The server stops: the upstream goes quiet well before every slow day was asked.
+        const end = Date.now() + 15000;
+        let seen = -1;
+        while (slowRequests !== seen && Date.now() < end) {
+          seen = slowRequests;
+          await new Promise((r) => setTimeout(r, 400));
+        }
+        assert.ok(slowRequests < slow.length * 31, `${slowRequests} slow upstream requests`);
+        let cached = 0;
+        for (const where of slow) {
+          const r = await callOk(client, 'calendar_get_events', { location: where,
+            from: '2026-10-01', to: '2026-10-31' });
+          if (r.hit) cached += 1;
+        }
+        assert.ok(cached < slow.length, `${cached} of the slow locations were loaded anyway`);
+        // The session goes on after the cancel.
+        const r = await callOk(client, 'calendar_stats', {});
+        assert.ok(r.hits >= 0);
+      } catch (e) {
+        e.message += `\ntiercached mcp stderr:\n${stderr}`;
+        throw e;
+      } finally {
+        await client.close();
+      }
+    });
 
   test('over Streamable HTTP', { timeout: 60000 }, async () => {
     const url = new URL(`http://127.0.0.1:${httpPort}/mcp`);

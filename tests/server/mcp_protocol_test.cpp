@@ -31,26 +31,30 @@ asio::awaitable<ToolResult> throws(json::object) {
 
 ToolRegistry test_tools() {
   ToolRegistry tools;
-  tools.add(Tool{.name = "echo",
-                 .title = "Echo",
-                 .description = "Says text back.",
-                 .input_schema = json::parse(R"({"type": "object", "properties": {
+  tools.add(Tool{
+      .name = "echo",
+      .title = "Echo",
+      .description = "Says text back.",
+      .input_schema = json::parse(R"({"type": "object", "properties": {
                      "text": {"type": "string", "minLength": 1, "maxLength": 8},
                      "times": {"type": "integer", "minimum": 1, "maximum": 3},
                      "mode": {"type": "string", "enum": ["loud", "soft"]},
                      "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2}},
                      "required": ["text"], "additionalProperties": false})")
-                                     .as_object(),
-                 .output_schema = json::parse(R"({"type": "object"})").as_object(),
-                 .handler = [](json::object a) { return echo(std::move(a)); }});
-  tools.add(Tool{.name = "fail",
-                 .description = "Fails.",
-                 .input_schema = json::object{{"type", "object"}},
-                 .handler = [](json::object a) { return fail(std::move(a)); }});
+                          .as_object(),
+      .output_schema = json::parse(R"({"type": "object"})").as_object(),
+      .handler = [](json::object a, std::shared_ptr<CallContext>) { return echo(std::move(a)); }});
+  tools.add(Tool{
+      .name = "fail",
+      .description = "Fails.",
+      .input_schema = json::object{{"type", "object"}},
+      .handler = [](json::object a, std::shared_ptr<CallContext>) { return fail(std::move(a)); }});
   tools.add(Tool{.name = "throws",
                  .description = "Throws.",
                  .input_schema = json::object{{"type", "object"}},
-                 .handler = [](json::object a) { return throws(std::move(a)); }});
+                 .handler = [](json::object a, std::shared_ptr<CallContext>) {
+                   return throws(std::move(a));
+                 }});
   return tools;
 }
 
@@ -63,7 +67,8 @@ class McpProtocolTest : public ::testing::Test {
     auto f = asio::co_spawn(io_, server_.handle(session_, payload), asio::use_future);
     io_.restart();
     io_.run();
-    return f.get().reply;
+    const Outcome out = f.get();
+    return out.reply.empty() ? json::value() : json::parse(out.reply);
   }
   json::value call(const std::string& method, const std::string& params = "{}", int id = 1) {
     return send(R"({"jsonrpc": "2.0", "id": )" + std::to_string(id) + R"(, "method": ")" + method +

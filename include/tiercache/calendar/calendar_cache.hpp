@@ -50,6 +50,17 @@ namespace asio = boost::asio;
 using EventLoader =
     std::function<asio::awaitable<Result<std::vector<Event>>>(std::string location, DateRange)>;
 
+// What warm() reports as it goes, and how it is stopped early (both optional). Both are called
+// from the coroutine running warm(), between locations; keep them short and non-blocking.
+struct WarmHooks {
+  // After each location of the top n is done (loaded, skipped or failed): how many are done, of
+  // how many, and the location.
+  std::function<void(std::size_t done, std::size_t total, const std::string& location)> progress{};
+  // Asked before each location: true stops warm(), which completes with what was done so far and
+  // WarmReport::stopped set. A location already started is finished first.
+  std::function<bool()> stop_requested{};
+};
+
 // Why a store would be refused, as a sentence naming the field (for tool results and HTTP 400s);
 // nullopt when store() would accept it.
 std::optional<std::string> store_problem(const Options& options, std::string_view location,
@@ -117,10 +128,11 @@ class CalendarCache {
   // Loads the n most asked locations for `range` through `loader` and stores what it returns
   // (with `options`), one location at a time; locations already covered for the range are
   // skipped. Completes with what was done; fails only on bad input or when Redis cannot say
-  // which locations are popular.
+  // which locations are popular. `hooks` report progress and can stop it between locations.
   [[nodiscard]] asio::awaitable<Result<WarmReport>> warm(std::size_t n, DateRange range,
                                                          EventLoader loader,
-                                                         StoreOptions options = {});
+                                                         StoreOptions options = {},
+                                                         WarmHooks hooks = {});
 
   // One bounded pass of upkeep (call it on a timer): visits at most Options::cleanup_batch
   // locations whose earliest data has expired and removes the expired coverage records, ranked

@@ -60,6 +60,11 @@ struct Options {
   std::size_t memory_sample_locations = 8;
   // The in-process tier of the events' cache entries (0: off). Default: 32 MiB.
   std::size_t l1_bytes = std::size_t{32} << 20;
+  // Parsed day views kept in process (a day's events decoded from its buckets' JSON and
+  // layered), so a read answered from L1 decodes nothing; each is served only while L1 answers
+  // with the very entries it was decoded from (decision 0014). Approximate bytes; 0, or
+  // l1_bytes 0, turns it off. Default: 16 MiB. Raising it keeps more days decoded.
+  std::size_t day_view_bytes = std::size_t{16} << 20;
   // Where the calendar reads the time. REQUIRES: outlives the CalendarCache. Default: real.
   const Clock* clock = &Clock::real();
 };

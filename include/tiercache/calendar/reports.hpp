@@ -21,6 +21,14 @@ struct CalendarStats {
   std::uint64_t invalidations = 0;
   std::uint64_t warm_loads = 0;
   std::uint64_t cleanup_runs = 0;
+  // The parsed day views kept in process (Options::day_view_bytes): reads served from them,
+  // views decoded (a miss: no view, or its buckets changed), views evicted, and what is kept now
+  // (approximate bytes, views).
+  std::uint64_t day_view_hits = 0;
+  std::uint64_t day_view_misses = 0;
+  std::uint64_t day_view_evictions = 0;
+  std::uint64_t day_view_bytes = 0;
+  std::uint64_t day_view_entries = 0;
   // Redis, now (stats() only; 0 from counters()): locations with live data, and the bytes of
   // their keys: MEMORY USAGE of up to Options::memory_sample_locations locations' keys, scaled to
   // all locations (an estimate; exact when every location was sampled).
@@ -54,6 +62,8 @@ struct WarmReport {
   // Locations whose loader or store failed, with the reason.
   std::vector<std::pair<std::string, std::string>> failed;
   std::uint64_t events_stored = 0;
+  // WarmHooks::stop_requested stopped it before every top location was visited.
+  bool stopped = false;
 };
 
 // A location and how often it was asked (gets, fleet-wide).

@@ -289,7 +289,9 @@ void add_get(ToolRegistry& tools, Services& services) {
           "ttl_ms": {"type": "integer"}, "degraded": {"type": "boolean"}},
           "required": ["namespace", "key", "hit"]})"),
            .annotations = {{"readOnlyHint", true}, {"openWorldHint", false}},
-           .handler = [&services](json::object a) { return cache_get(services, std::move(a)); }});
+           .handler = [&services](json::object a, std::shared_ptr<CallContext>) {
+             return cache_get(services, std::move(a));
+           }});
 }
 
 void add_set(ToolRegistry& tools, Services& services) {
@@ -329,7 +331,9 @@ void add_set(ToolRegistry& tools, Services& services) {
                            {"destructiveHint", true},
                            {"idempotentHint", true},
                            {"openWorldHint", false}},
-           .handler = [&services](json::object a) { return cache_set(services, std::move(a)); }});
+           .handler = [&services](json::object a, std::shared_ptr<CallContext>) {
+             return cache_set(services, std::move(a));
+           }});
 }
 
 void add_invalidate(ToolRegistry& tools, Services& services) {
@@ -358,7 +362,9 @@ void add_invalidate(ToolRegistry& tools, Services& services) {
                       {"destructiveHint", true},
                       {"idempotentHint", true},
                       {"openWorldHint", false}},
-      .handler = [&services](json::object a) { return cache_invalidate(services, std::move(a)); }});
+      .handler = [&services](json::object a, std::shared_ptr<CallContext>) {
+        return cache_invalidate(services, std::move(a));
+      }});
 }
 
 void add_stats(ToolRegistry& tools, Services& services) {
@@ -377,7 +383,9 @@ void add_stats(ToolRegistry& tools, Services& services) {
           "hit_rate": {"type": "number"}, "namespaces": {"type": "object"}},
           "required": ["mode", "hits", "misses", "hit_rate", "namespaces"]})"),
            .annotations = {{"readOnlyHint", true}, {"openWorldHint", false}},
-           .handler = [&services](json::object a) { return cache_stats(services, std::move(a)); }});
+           .handler = [&services](json::object a, std::shared_ptr<CallContext>) {
+             return cache_stats(services, std::move(a));
+           }});
 }
 
 }  // namespace

@@ -372,7 +372,12 @@ asio::awaitable<ToolResult> stats(Services& services, json::object /*args*/) {
                    {"sampled_locations", s->sampled_locations},
                    {"default_ttl_ms", cal.options().default_ttl.count()},
                    {"max_range_days", cal.options().max_range_days},
-                   {"invalidation_channel", cal.options().invalidation_channel}};
+                   {"invalidation_channel", cal.options().invalidation_channel},
+                   {"day_views", json::object{{"hits", s->day_view_hits},
+                                              {"misses", s->day_view_misses},
+                                              {"evictions", s->day_view_evictions},
+                                              {"bytes", s->day_view_bytes},
+                                              {"entries", s->day_view_entries}}}};
   json::array popular;
   if (auto top = co_await cal.popular_locations(kStatsTopLocations)) {
     for (const auto& p : *top)
@@ -442,10 +447,14 @@ struct WarmFailures {
 // shared with REST clients of the same route) as any other proxied request.
 asio::awaitable<Result<std::vector<calendar::Event>>> load_through_proxy(
     Services* services, std::string prefix, std::shared_ptr<WarmFailures> failures,
-    std::string location, DateRange range) {
+    std::shared_ptr<CallContext> call, std::string location, DateRange range) {
   std::vector<calendar::Event> events;
   std::string why;
   for (Day d = range.from; d <= range.to && why.empty(); d += std::chrono::days(1)) {
+    if (call->cancelled()) {
+      why = "cancelled by the client before every day was loaded";
+      break;
+    }
     const std::string target =
         prefix + "?location=" + percent_encode(location) + "&date=" + calendar::format_day(d);
     proxy::Proxy* px = services->proxy;
@@ -496,7 +505,10 @@ Read<std::string> warm_prefix(const Services& services) {
                  "', which is not a configured proxy route"};
 }
 
-asio::awaitable<ToolResult> warm(Services& services, json::object args) {
+// calendar_warm reports progress after each location ("2/5 locations: paris loaded") and stops
+// between locations, and between a location's upstream requests, once the client cancels.
+asio::awaitable<ToolResult> warm(Services& services, json::object args,
+                                 std::shared_ptr<CallContext> call) {
   constexpr std::string_view tool = "calendar_warm";
   TC_CALENDAR(cal, tool);
   TC_READ(prefix, tool, warm_prefix(services));
@@ -505,10 +517,21 @@ asio::awaitable<ToolResult> warm(Services& services, json::object args) {
   const auto n = static_cast<std::size_t>(args.at("n").to_number<std::int64_t>());
   auto failures = std::make_shared<WarmFailures>();
   Services* s = &services;
-  calendar::EventLoader loader = [s, prefix, failures](std::string location, DateRange r) {
-    return load_through_proxy(s, prefix, failures, std::move(location), r);
+  calendar::EventLoader loader = [s, prefix, failures, call](std::string location, DateRange r) {
+    return load_through_proxy(s, prefix, failures, call, std::move(location), r);
   };
-  auto report = co_await cal.warm(n, range, std::move(loader), std::move(options));
+  calendar::WarmHooks hooks{
+      .progress =
+          [call](std::size_t done, std::size_t total, const std::string& location) {
+            call->progress(static_cast<double>(done), static_cast<double>(total),
+                           std::to_string(done) + "/" + std::to_string(total) +
+                               " locations: " + location + " done");
+          },
+      .stop_requested = [call] { return call->cancelled(); }};
+  call->progress(0, static_cast<double>(n),
+                 "finding the " + std::to_string(n) + " most asked locations");
+  auto report =
+      co_await cal.warm(n, range, std::move(loader), std::move(options), std::move(hooks));
   if (!report) co_return failed(tool, report.error());
   json::array failed_list;
   for (const auto& [location, why] : report->failed) {
@@ -525,7 +548,8 @@ asio::awaitable<ToolResult> warm(Services& services, json::object args) {
                             {"loaded", string_list(report->loaded)},
                             {"skipped", string_list(report->skipped)},
                             {"failed", std::move(failed_list)},
-                            {"events_stored", report->events_stored}});
+                            {"events_stored", report->events_stored},
+                            {"stopped", report->stopped}});
 }
 
 #undef TC_READ
@@ -579,7 +603,9 @@ json::object annotations(bool read_only, bool destructive, bool idempotent, bool
 using Handler = asio::awaitable<ToolResult> (*)(Services&, json::object);
 
 ToolHandler bind(Services& services, Handler h) {
-  return [&services, h](json::object a) { return h(services, std::move(a)); };
+  return [&services, h](json::object a, std::shared_ptr<CallContext>) {
+    return h(services, std::move(a));
+  };
 }
 
 void add_store(ToolRegistry& tools, Services& services) {
@@ -755,6 +781,10 @@ void add_stats(ToolRegistry& tools, Services& services) {
           "estimated_bytes": {"type": "integer"}, "sampled_locations": {"type": "integer"},
           "default_ttl_ms": {"type": "integer"}, "max_range_days": {"type": "integer"},
           "invalidation_channel": {"type": "string"},
+          "day_views": {"type": "object", "properties": {
+            "hits": {"type": "integer"}, "misses": {"type": "integer"},
+            "evictions": {"type": "integer"}, "bytes": {"type": "integer"},
+            "entries": {"type": "integer"}}},
           "popular_locations": {"type": "array", "items": {"type": "object", "properties": {
             "location": {"type": "string"}, "gets": {"type": "number"}}}}},
           "required": ["hits", "misses", "hit_rate", "events_stored", "locations"]})"),
@@ -772,7 +802,8 @@ void add_warm(ToolRegistry& tools, Services& services) {
           "\"2026-05-07\") from the events source tiercached is configured with, and cache them, "
           "so the next questions about them are hits. Locations already cached for the range "
           "are skipped. Optional 'categories', 'ttl' and 'priority' apply to what is stored. "
-          "Fails with a message when no events source is configured.",
+          "Reports progress per location when asked (progressToken) and stops between "
+          "locations when cancelled. Fails with a message when no events source is configured.",
       .input_schema =
           object_schema(R"("n": {"type": "integer", "minimum": 1, "maximum": 100,
             "description": "How many of the most asked locations, 1-100."}, )" +
@@ -785,10 +816,12 @@ void add_warm(ToolRegistry& tools, Services& services) {
           "skipped": {"type": "array", "items": {"type": "string"}},
           "failed": {"type": "array", "items": {"type": "object", "properties": {
             "location": {"type": "string"}, "error": {"type": "string"}}}},
-          "events_stored": {"type": "integer"}},
+          "events_stored": {"type": "integer"}, "stopped": {"type": "boolean"}},
           "required": ["loaded", "skipped", "failed", "events_stored"]})"),
       .annotations = annotations(false, false, true, true),
-      .handler = bind(services, warm)});
+      .handler = [&services](json::object a, std::shared_ptr<CallContext> call) {
+        return warm(services, std::move(a), std::move(call));
+      }});
 }
 
 }  // namespace

@@ -59,6 +59,20 @@ Accepts accepts(const Request& req) {
   return Accepts::neither;
 }
 
+// Whether the client takes an event stream at all (it may prefer JSON).
+bool accepts_sse(const Request& req) {
+  const auto h = req.find(http::field::accept);
+  if (h == req.end()) return false;
+  const std::string accept = lower(h->value());
+  return accept.find("text/event-stream") != std::string::npos ||
+         accept.find("text/*") != std::string::npos;
+}
+
+struct Notifications {
+  std::mutex mu;
+  std::vector<std::string> items;  // guarded by mu
+};
+
 std::string random_id() {
   std::array<unsigned char, 16> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
@@ -223,7 +237,18 @@ asio::awaitable<Response> HttpTransport::post(Request req) {
     session = std::make_shared<SessionState>();
     opening = true;
   }
-  Outcome out = co_await server_.handle(session, std::move(req.body()));
+  // Notifications a tool sends while it runs (progress). This transport writes whole responses,
+  // so they go out in the POST's event stream just before its reply (or alone, when the request
+  // was cancelled), and only to a client that accepts text/event-stream.
+  auto notes = std::make_shared<Notifications>();
+  CallContext::Sender send;
+  if (accepts_sse(req)) {
+    send = [notes](std::string n) {
+      std::lock_guard lock(notes->mu);
+      notes->items.push_back(std::move(n));
+    };
+  }
+  Outcome out = co_await server_.handle(session, std::move(req.body()), std::move(send));
   std::string id;
   if (opening && session->phase() != SessionState::Phase::new_) {
     id = open_session(session);
@@ -233,15 +258,25 @@ asio::awaitable<Response> HttpTransport::post(Request req) {
                             "); end one with DELETE or retry later");
     }
   }
-  if (!out.had_requests || out.reply.is_null()) {
+  std::vector<std::string> sent;
+  {
+    std::lock_guard lock(notes->mu);
+    sent.swap(notes->items);
+  }
+  if (!out.had_requests || (out.reply.empty() && sent.empty())) {
     co_return reply(req, http::status::accepted, "", "");
   }
-  std::string body = json::serialize(out.reply);
-  Response res = wanted == Accepts::sse
-                     ? reply(req, http::status::ok, "text/event-stream",
-                             "event: message\ndata: " + body + "\n\n")
-                     : reply(req, http::status::ok, "application/json", std::move(body));
-  if (wanted == Accepts::sse) res.set(http::field::cache_control, "no-cache");
+  const bool sse = wanted == Accepts::sse || !sent.empty();
+  Response res{http::status::ok, req.version()};
+  if (sse) {
+    std::string body;
+    for (const auto& n : sent) body += "event: message\ndata: " + n + "\n\n";
+    if (!out.reply.empty()) body += "event: message\ndata: " + out.reply + "\n\n";
+    res = reply(req, http::status::ok, "text/event-stream", std::move(body));
+    res.set(http::field::cache_control, "no-cache");
+  } else {
+    res = reply(req, http::status::ok, "application/json", std::move(out.reply));
+  }
   if (!id.empty()) res.set(kSessionHeader, id);
   co_return res;
 }

@@ -14,12 +14,13 @@ namespace json = boost::json;
 
 bool usable_id(const json::value& id) { return id.is_string() || id.is_int64() || id.is_uint64(); }
 
-std::variant<Message, Rejected> check(const json::value& v) {
+// Takes the params out of `v` (moved, not copied: they can be a large tool argument).
+std::variant<Message, Rejected> check(json::value& v) {
   if (!v.is_object()) {
     return Rejected{make_error(nullptr, ErrorCode::invalid_request,
                                "a JSON-RPC message must be a JSON object")};
   }
-  const auto& o = v.as_object();
+  auto& o = v.as_object();
   const auto* id = o.if_contains("id");
   const json::value reply_id = (id != nullptr && usable_id(*id)) ? *id : json::value(nullptr);
   const auto reject = [&](ErrorCode code, std::string why) -> std::variant<Message, Rejected> {
@@ -47,13 +48,13 @@ std::variant<Message, Rejected> check(const json::value& v) {
   m.kind = id != nullptr ? Message::Kind::request : Message::Kind::notification;
   if (id != nullptr) m.id = *id;
   m.method = std::string(method->as_string());
-  if (const auto* params = o.if_contains("params")) {
+  if (auto* params = o.if_contains("params")) {
     if (!params->is_object()) {
       // A malformed notification gets no reply (JSON-RPC section 4.1).
       if (id == nullptr) return Rejected{};
       return reject(ErrorCode::invalid_params, "\"params\" must be a JSON object");
     }
-    m.params = params->as_object();
+    m.params = std::move(params->as_object());
   }
   return m;
 }
@@ -73,7 +74,7 @@ Payload parse_payload(std::string_view text) {
     out.items.push_back(check(v));
     return out;
   }
-  const auto& array = v.as_array();
+  auto& array = v.as_array();
   if (array.empty()) {
     // JSON-RPC answers an empty array with one error object, not an array of them.
     out.items.emplace_back(
@@ -81,7 +82,7 @@ Payload parse_payload(std::string_view text) {
     return out;
   }
   out.batch = true;
-  for (const auto& element : array) out.items.push_back(check(element));
+  for (auto& element : array) out.items.push_back(check(element));
   return out;
 }
 

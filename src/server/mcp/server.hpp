@@ -1,10 +1,12 @@
 #pragma once
 // McpServer: the MCP protocol above JSON-RPC and below the transports: the lifecycle
 // (initialize with version negotiation, notifications/initialized, ping), tools/list and
-// tools/call over a ToolRegistry. One SessionState per client: stdio has one, Streamable HTTP
-// one per Mcp-Session-Id. The transports only move payloads.
+// tools/call over a ToolRegistry, progress (notifications/progress for a request that carries a
+// progressToken) and cancellation (notifications/cancelled stops a running tools/call, which
+// then owes no reply). One SessionState per client: stdio has one, Streamable HTTP one per
+// Mcp-Session-Id. The transports only move payloads.
 // Use: McpServer server(std::move(tools), {}); auto session = std::make_shared<SessionState>();
-//      auto out = co_await server.handle(session, line);  // out.reply: what to send, if anything
+//      auto out = co_await server.handle(session, line, send);  // out.reply: serialized, or empty
 // Thread-safety: handle() is safe from any thread, concurrently on one session too; the registry
 // and options are read-only once constructed.
 
@@ -15,6 +17,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,12 +56,15 @@ class SessionState {
   mutable std::mutex mu_;
   Phase phase_ = Phase::new_;  // guarded by mu_
   std::string version_{};      // guarded by mu_
+  // The tools/call requests running now, by their id serialized (notifications/cancelled finds
+  // them here). Guarded by mu_.
+  std::map<std::string, std::shared_ptr<CallContext>> running_{};
 };
 
 struct Outcome {
-  // The reply to send (an object, or an array for a batch); null when nothing is owed (only
-  // notifications and responses came).
-  boost::json::value reply{};
+  // The reply to send, serialized (an object, or an array for a batch); empty when nothing is
+  // owed (only notifications and responses came, or the request was cancelled).
+  std::string reply{};
   // Whether the payload held at least one request.
   bool had_requests = false;
 };
@@ -68,20 +74,24 @@ class McpServer {
   McpServer(ToolRegistry tools, ServerOptions options);
 
   // Answers one payload for `session`. Never throws for bad input: JSON-RPC errors for protocol
-  // faults, error results for tools that fail.
+  // faults, error results for tools that fail. `send` carries the notifications a running tool
+  // sends before its reply (progress); none are sent without it. It may be called from any
+  // thread running the tool, until handle() completes.
   [[nodiscard]] asio::awaitable<Outcome> handle(std::shared_ptr<SessionState> session,
-                                                std::string payload) const;
+                                                std::string payload,
+                                                CallContext::Sender send = {}) const;
 
   const ToolRegistry& tools() const noexcept { return tools_; }
   const ServerOptions& options() const noexcept { return options_; }
 
  private:
-  asio::awaitable<boost::json::value> answer(std::shared_ptr<SessionState> session,
-                                             Message message) const;
+  // The serialized reply to one request; empty when none is owed (it was cancelled).
+  asio::awaitable<std::string> answer(std::shared_ptr<SessionState> session, Message message,
+                                      CallContext::Sender send) const;
   boost::json::value initialize(SessionState& session, const Message& m) const;
   boost::json::value list_tools(const SessionState& session, const Message& m) const;
-  asio::awaitable<boost::json::value> call_tool(std::shared_ptr<SessionState> session,
-                                                Message m) const;
+  asio::awaitable<std::string> call_tool(std::shared_ptr<SessionState> session, Message m,
+                                         CallContext::Sender send) const;
   void notify(SessionState& session, const Message& m) const;
 
   ToolRegistry tools_;

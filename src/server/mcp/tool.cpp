@@ -155,6 +155,22 @@ std::optional<std::string> check_value(const json::object& schema, const json::v
 
 }  // namespace
 
+CallContext::CallContext(json::value progress_token, Sender send)
+    : token_(std::move(progress_token)), send_(std::move(send)) {}
+
+void CallContext::progress(double progress, std::optional<double> total, std::string message) {
+  if (!wants_progress()) return;
+  double last = last_.load(std::memory_order_relaxed);
+  do {
+    if (!(progress > last)) return;
+  } while (!last_.compare_exchange_weak(last, progress, std::memory_order_relaxed));
+  json::object params{{"progressToken", token_}, {"progress", progress}};
+  if (total) params["total"] = *total;
+  if (!message.empty()) params["message"] = std::move(message);
+  send_(json::serialize(json::object{
+      {"jsonrpc", "2.0"}, {"method", "notifications/progress"}, {"params", std::move(params)}}));
+}
+
 ToolResult ToolResult::ok(json::object structured) {
   return ToolResult{.structured = std::move(structured)};
 }

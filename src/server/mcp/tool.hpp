@@ -11,8 +11,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,10 +37,41 @@ struct ToolResult {
   static ToolResult error(std::string message);
 };
 
+// One running tools/call, as its handler sees it: progress it may report (sent as
+// notifications/progress only when the client gave params._meta.progressToken) and whether the
+// client cancelled it (notifications/cancelled naming its id). A long handler reports progress
+// between steps and stops at the next step once cancelled; a short one ignores both.
+// Thread-safety: safe from any thread (the cancel comes from another request's coroutine).
+class CallContext {
+ public:
+  // Sends one serialized JSON-RPC notification to the client of this call.
+  using Sender = std::function<void(std::string notification)>;
+
+  CallContext() = default;
+  CallContext(boost::json::value progress_token, Sender send);
+
+  // Whether the client asked for progress (a progressToken came with the request).
+  bool wants_progress() const noexcept { return !token_.is_null() && send_ != nullptr; }
+  // Sends notifications/progress {progressToken, progress, total?, message?}; nothing when the
+  // client asked for none. `progress` must grow from one call to the next (the spec's rule);
+  // a value not above the last one sent is dropped.
+  void progress(double progress, std::optional<double> total = std::nullopt,
+                std::string message = {});
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  void cancel() noexcept { cancelled_.store(true, std::memory_order_release); }
+
+ private:
+  boost::json::value token_{};
+  Sender send_{};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<double> last_{-1.0};
+};
+
 // Runs one call with arguments already checked against the input schema. A non-coroutine
 // callable returning a coroutine (a capturing lambda must not itself be a coroutine). It may
-// throw: the caller answers an error result then, and logs the exception.
-using ToolHandler = std::function<asio::awaitable<ToolResult>(boost::json::object arguments)>;
+// throw: the caller answers an error result then, and logs the exception. `call` is never null.
+using ToolHandler = std::function<asio::awaitable<ToolResult>(boost::json::object arguments,
+                                                              std::shared_ptr<CallContext> call)>;
 
 struct Tool {
   std::string name{};
