@@ -13,6 +13,8 @@
 #include "tiercache/health/hit_rate.hpp"
 #include "tiercache/health/redis_info.hpp"
 
+#include "health/cluster_info.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -118,6 +120,50 @@ void notify(Impl& self, const HealthReport& report) {
   publish();
 }
 
+// Each master of a cluster in turn: PING, timed (the slowest sets seen.ping), then INFO. A master
+// that does not answer makes Redis unreachable, named: its slots are. The INFOs are merged into
+// seen.info and returned for the per-master memory verdict. `seen` is the caller's, which awaits
+// this at once.
+asio::awaitable<std::vector<detail::NodeInfo>> probe_primaries(std::shared_ptr<Impl> self,
+                                                               std::vector<std::string> primaries,
+                                                               Observations& seen) {
+  const Clock& clock = *self->options.clock;
+  std::vector<detail::NodeInfo> nodes;
+  for (const auto& node : primaries) {
+    resp::Request ping;
+    ping.push("PING");
+    const auto start = clock.now();
+    auto pong = co_await self->redis->exec_on(node, std::move(ping));
+    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(clock.now() - start);
+    if (!pong || pong->is_error()) {
+      seen.redis_reachable = false;
+      seen.ping.reset();
+      seen.redis_error = "master " + node + ": " +
+                         (pong ? reply_error(*pong) : std::string(pong.error().message()));
+      co_return std::vector<detail::NodeInfo>{};
+    }
+    seen.ping = std::max(seen.ping.value_or(elapsed), elapsed);
+    resp::Request info_request;
+    info_request.push("INFO");
+    auto info = co_await self->redis->exec_on(node, std::move(info_request));
+    std::string error;
+    if (!info) {
+      error = info.error().message();
+    } else if (info->is_error()) {
+      error = reply_error(*info);
+    } else if (auto parsed = parse_redis_info(info->str()); parsed) {
+      nodes.push_back(detail::NodeInfo{node, std::move(*parsed)});
+      continue;
+    } else {
+      error = parsed.error().message();
+    }
+    seen.redis_error = "INFO of master " + node + ": " + error;
+    co_return std::vector<detail::NodeInfo>{};
+  }
+  seen.info = detail::merge_redis_info(nodes);
+  co_return nodes;
+}
+
 asio::awaitable<HealthReport> probe(std::shared_ptr<Impl> self) {
   const Clock& clock = *self->options.clock;
   HealthReport report;
@@ -138,7 +184,13 @@ asio::awaitable<HealthReport> probe(std::shared_ptr<Impl> self) {
     seen.ping = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
   }
 
-  if (seen.redis_reachable) {
+  // A cluster: every master answers PING (the slowest is the latency) and INFO (merged).
+  std::vector<detail::NodeInfo> nodes;
+  const auto primaries =
+      seen.redis_reachable ? self->redis->primaries() : std::vector<std::string>{};
+  if (primaries.size() > 1) {
+    nodes = co_await probe_primaries(self, primaries, seen);
+  } else if (seen.redis_reachable) {
     resp::Request info_request;
     info_request.push("INFO");
     auto info = co_await self->redis->exec(std::move(info_request));
@@ -164,6 +216,8 @@ asio::awaitable<HealthReport> probe(std::shared_ptr<Impl> self) {
 
   observe_local(*self, self->options.thresholds, seen);
   report.assessment = assess(seen, self->options.thresholds);
+  if (!nodes.empty())
+    detail::assess_node_memory(nodes, self->options.thresholds, report.assessment);
   // Redis answered PING but INFO failed: say so, without making it worse than degraded.
   if (seen.redis_reachable && !seen.info) {
     report.assessment.status = std::max(report.assessment.status, HealthStatus::degraded);

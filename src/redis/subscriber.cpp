@@ -16,6 +16,11 @@
 // Ordering: changes and resubscriptions reach the connection's strand in the order they took
 // the lock, and the connection keeps that order on the wire.
 //
+// Redis may also end a shard subscription by itself: a cluster node that stops serving a slot
+// sends SUNSUBSCRIBE for its channels. Such a push is told from the confirmation of our own
+// SUNSUBSCRIBE by a count of those sent and not yet confirmed per channel; the channel is then
+// forgotten (the node would refuse it on the next reconnect) and on_shard_dropped hears it.
+//
 // Locking: State::mu guards the maps, the connection pointer and the link status. It is never
 // held while a user handler runs (a handler may subscribe or unsubscribe), only while a request
 // is queued (Connection::async_exec never completes inline).
@@ -61,6 +66,11 @@ struct Subscriber::State : std::enable_shared_from_this<Subscriber::State> {
   Map<PatternHandler> patterns;
   Map<MessageHandler> shards;
   std::shared_ptr<const ResubscribedHandler> on_resubscribed;
+  std::shared_ptr<const LinkHandler> link_listener;
+  std::shared_ptr<const DroppedHandler> on_dropped;
+  // SUNSUBSCRIBEs sent whose confirmation has not arrived, by channel: a sunsubscribe push for a
+  // channel with none pending is Redis ending the subscription by itself.
+  std::map<std::string, int, std::less<>> sunsubscribes_pending;
 
   std::size_t count() const { return channels.size() + patterns.size() + shards.size(); }
 
@@ -73,6 +83,8 @@ struct Subscriber::State : std::enable_shared_from_this<Subscriber::State> {
 
   void on_push(resp::ReplyView push);
   void on_link(const LinkEvent& event);
+  void tell_link(const LinkEvent& event);
+  void on_sunsubscribe(std::string_view channel);
 
   // Records a change in the maps; the command to send (empty: nothing). REQUIRES: mu held.
   resp::Request record(Change& change);
@@ -145,6 +157,10 @@ struct Subscriber::State::ResubscribeDone {
 void Subscriber::State::on_push(resp::ReplyView push) {
   if (push.type() != resp::Type::push || push.size() < 3) return;
   const std::string_view kind = push.at(0).str();
+  if (kind == "sunsubscribe") {
+    on_sunsubscribe(push.at(1).str());
+    return;
+  }
   const bool pattern = kind == "pmessage";
   if (!pattern && kind != "message" && kind != "smessage") return;  // confirmations, tracking
   if (pattern && push.size() < 4) return;
@@ -207,6 +223,35 @@ void Subscriber::State::on_link(const LinkEvent& event) {
     connection->async_exec(std::move(request), [](error_code, resp::Reply) {});
   }
   connection->async_exec(ping(), std::move(done));
+}
+
+void Subscriber::State::tell_link(const LinkEvent& event) {
+  std::shared_ptr<const LinkHandler> listener;
+  {
+    std::lock_guard lock(mu);
+    if (stopped) return;
+    listener = link_listener;
+  }
+  if (listener && *listener) (*listener)(event);
+}
+
+// Our own SUNSUBSCRIBE's confirmation, or Redis ending the subscription (see on_shard_dropped).
+void Subscriber::State::on_sunsubscribe(std::string_view channel) {
+  std::shared_ptr<const DroppedHandler> dropped;
+  {
+    std::lock_guard lock(mu);
+    if (stopped) return;
+    if (auto it = sunsubscribes_pending.find(channel); it != sunsubscribes_pending.end()) {
+      if (--it->second == 0) sunsubscribes_pending.erase(it);
+      return;
+    }
+    auto it = shards.find(channel);
+    if (it == shards.end()) return;
+    shards.erase(it);
+    dropped = on_dropped;
+  }
+  spdlog::info("redis: subscriber: Redis ended the subscription to shard channel '{}'", channel);
+  if (dropped && *dropped) (*dropped)(channel);
 }
 
 // A subscribe or unsubscribe: record it, send the command, then the PING barrier.
@@ -279,7 +324,10 @@ resp::Request Subscriber::State::record(Change& change) {
     if (change.kind == Kind::shard) erase(shards);
     if (change.names.empty()) return request;
     if (change.kind == Kind::shard) {
-      for (const auto& name : change.names) request.push(kUnsubscribe[index], name);
+      for (const auto& name : change.names) {
+        request.push(kUnsubscribe[index], name);
+        ++sunsubscribes_pending[name];
+      }
     } else {
       request.push_range(kUnsubscribe[index], "", change.names);
     }
@@ -298,7 +346,10 @@ Subscriber::Subscriber(executor_type executor, Config config)
     if (auto state = weak.lock()) state->on_push(push);
   });
   connection_->set_link_handler([weak](const LinkEvent& event) {
-    if (auto state = weak.lock()) state->on_link(event);
+    if (auto state = weak.lock()) {
+      state->on_link(event);
+      state->tell_link(event);
+    }
   });
 }
 
@@ -327,6 +378,18 @@ void Subscriber::on_resubscribed(ResubscribedHandler handler) {
   auto shared = std::make_shared<const ResubscribedHandler>(std::move(handler));
   std::lock_guard lock(state_->mu);
   state_->on_resubscribed = std::move(shared);
+}
+
+void Subscriber::on_link(LinkHandler handler) {
+  auto shared = std::make_shared<const LinkHandler>(std::move(handler));
+  std::lock_guard lock(state_->mu);
+  state_->link_listener = std::move(shared);
+}
+
+void Subscriber::on_shard_dropped(DroppedHandler handler) {
+  auto shared = std::make_shared<const DroppedHandler>(std::move(handler));
+  std::lock_guard lock(state_->mu);
+  state_->on_dropped = std::move(shared);
 }
 
 void Subscriber::do_change(Change change, asio::any_completion_handler<ChangeSignature> handler) {

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -343,21 +344,31 @@ void set_listen(Config& config, std::string_view value, std::string_view field) 
 void set_redis_url(Config& config, std::string_view value, std::string_view field) {
   if (value.empty() || value == "none") {
     config.redis.reset();
+    config.redis_cluster.reset();
     return;
   }
   std::string why;
-  auto parsed = redis::parse_url(value, &why);
+  auto parsed = redis::parse_client_url(value, &why);
   if (!parsed) throw ConfigError(std::string(field), "", 0, 0, why);
-  config.redis = std::move(*parsed);
+  config.redis = std::move(parsed->config);
+  config.redis_cluster = std::move(parsed->cluster);
 }
 
 void apply_environment(Config& config) {
-  if (env("REDIS_URL") || env("REDIS_HOST") || env("REDIS_PORT") || env("REDIS_DB") ||
-      env("REDIS_PASSWORD") || env("REDIS_USERNAME")) {
+  // A cluster URL names several nodes, which redis::config_from_env (one Config) cannot hold.
+  const char* url = env("REDIS_URL");
+  std::string scheme(url == nullptr ? "" : std::string_view(url).substr(0, 15));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (scheme.starts_with("redis+cluster:") || scheme.starts_with("rediss+cluster:")) {
+    set_redis_url(config, url, "REDIS_URL");
+  } else if (url || env("REDIS_HOST") || env("REDIS_PORT") || env("REDIS_DB") ||
+             env("REDIS_PASSWORD") || env("REDIS_USERNAME")) {
     std::string why;
     auto parsed = redis::config_from_env(&why);
     if (!parsed) throw ConfigError("environment", "", 0, 0, why);
     config.redis = std::move(*parsed);
+    config.redis_cluster.reset();
   }
   if (const char* v = env("TIERCACHE_LISTEN")) set_listen(config, v, "TIERCACHE_LISTEN");
   if (const char* v = env("TIERCACHE_THREADS")) {

@@ -6,6 +6,7 @@
 // Use: Config c = load_config_file("tiercached.toml"); apply_environment(c); c.listen = ...;
 // Thread-safety: plain values; apply_environment reads the environment (do not setenv meanwhile).
 
+#include "tiercache/redis/cluster_client.hpp"
 #include "tiercache/redis/config.hpp"
 
 #include "server/proxy/route_config.hpp"
@@ -121,8 +122,19 @@ struct Config {
   // spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
   Limits limits{};
-  // Redis; nullopt: the daemon runs on L1 alone (embedded mode).
+  // Redis; nullopt: the daemon runs on L1 alone (embedded mode). For a Redis Cluster, the
+  // settings of every node link (its host and port are the first seed's).
   std::optional<redis::Config> redis{};
+  // Set when the URL names a Redis Cluster (redis+cluster://h1:p1,h2:p2[?read_from=...]): its
+  // seeds and options. Every Redis client of the daemon is then a ClusterClient
+  // (redis_settings()). Default: none (one server).
+  std::optional<redis::ClusterOptions> redis_cluster{};
+
+  // What redis::make_client builds for `link` (redis, or a copy with its own client_name...):
+  // one server, or the cluster of redis_cluster.
+  redis::ClientSettings redis_settings(redis::Config link) const {
+    return redis::ClientSettings{.config = std::move(link), .cluster = redis_cluster};
+  }
   // Namespaces not listed: refused (404 namespace_not_found) unless allowed, then created on
   // first use from `defaults`, at most max_namespaces in all.
   bool allow_unlisted_namespaces = false;
@@ -147,13 +159,16 @@ bool valid_namespace_name(std::string_view name);
 Config load_config(std::string_view toml_text, std::string_view source);
 // Reads and parses a file. Throws ConfigError (also when it cannot be read).
 Config load_config_file(const std::string& path);
-// Applies REDIS_URL / REDIS_HOST / REDIS_PORT / REDIS_DB / REDIS_PASSWORD / REDIS_USERNAME,
+// Applies REDIS_URL (a cluster URL too) / REDIS_HOST / REDIS_PORT / REDIS_DB / REDIS_PASSWORD /
+// REDIS_USERNAME,
 // TIERCACHE_LISTEN, TIERCACHE_THREADS, TIERCACHE_ADMIN_TOKEN, TIERCACHE_ACCESS_LOG,
 // TIERCACHE_LOG_LEVEL. Throws ConfigError naming the variable.
 void apply_environment(Config& config);
 // "host:port" or "[v6]:port" into listen_host/port. Throws ConfigError naming `field`.
 void set_listen(Config& config, std::string_view value, std::string_view field);
-// A Redis URL into config.redis; "" or "none" means none. Throws ConfigError naming `field`.
+// A Redis URL into config.redis (and config.redis_cluster for redis+cluster:// and
+// rediss+cluster://, see redis::parse_client_url); "" or "none" means none. Throws ConfigError
+// naming `field`.
 void set_redis_url(Config& config, std::string_view value, std::string_view field);
 // Checks what no single field can: throws ConfigError.
 void validate(const Config& config);

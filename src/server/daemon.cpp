@@ -8,7 +8,7 @@
 
 #include "server/daemon.hpp"
 
-#include "tiercache/redis/client.hpp"
+#include "tiercache/redis/cluster_client.hpp"
 
 #include "server/mcp/tool_sets.hpp"
 
@@ -76,14 +76,15 @@ void Daemon::probe_redis() {
   }
   redis::Config rc = *config_.redis;
   rc.client_name = "tiercached";
-  auto client = std::make_shared<redis::Client>(io_.get_executor(), rc);
+  const std::string where = config_.redis_settings(rc).describe();
+  auto client = redis::make_client(io_.get_executor(), config_.redis_settings(rc));
   client->start();
   auto ok = asio::co_spawn(io_, ping(client), asio::use_future);
   const auto limit = rc.connect_timeout + rc.request_timeout + std::chrono::seconds(1);
   if (ok.wait_for(limit) == std::future_status::ready && ok.get()) {
     services_.redis_mode = RedisMode::connected;
     services_.control = client;
-    spdlog::info("Redis at {} reached: L1 + Redis (two tiers)", rc.describe());
+    spdlog::info("Redis at {} reached: L1 + Redis (two tiers)", where);
     for (const auto& rl : config_.rate_limits) {
       services_.limiters.emplace(
           rl.name,
@@ -98,7 +99,7 @@ void Daemon::probe_redis() {
   services_.redis_mode = RedisMode::unreachable;
   spdlog::warn(
       "Redis at {} is unreachable: serving from the in-process tier (L1) alone until restart",
-      rc.describe());
+      where);
 }
 
 // Each proxy route caches in its own namespace, created here unless [namespaces] lists it.
@@ -126,7 +127,7 @@ void Daemon::start_health_monitor() {
   rc.client_name = "tiercached-health";
   rc.client_tracking = false;
   health_ = std::make_unique<health::HealthMonitor>(
-      std::make_shared<redis::Client>(io_.get_executor(), rc), health::MonitorOptions{});
+      redis::make_client(io_.get_executor(), config_.redis_settings(rc)), health::MonitorOptions{});
   for (const auto& ns : namespaces_->all()) health_->watch_cache(*ns->cache);
   health_metrics_ = health_->export_metrics(registry_);
   health_->start();
@@ -140,7 +141,7 @@ void Daemon::start_calendar() {
   redis::Config rc = *config_.redis;
   rc.client_name = "tiercached:calendar";
   rc.client_tracking = true;
-  calendar_redis_ = std::make_shared<redis::Client>(io_.get_executor(), rc);
+  calendar_redis_ = redis::make_client(io_.get_executor(), config_.redis_settings(rc));
   try {
     calendar_ = std::make_unique<calendar::CalendarCache>(
         calendar_redis_, calendar::Options{.prefix = cc.prefix, .default_ttl = cc.default_ttl});

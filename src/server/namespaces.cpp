@@ -1,6 +1,6 @@
 #include "server/namespaces.hpp"
 
-#include "tiercache/redis/client.hpp"
+#include "tiercache/redis/cluster_client.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -51,7 +51,7 @@ std::shared_ptr<Namespace> Namespaces::make(const NamespaceConfig& ns) {
     redis::Config rc = *redis_;
     rc.client_tracking = true;
     rc.client_name = "tiercached:" + ns.name;
-    client = std::make_shared<redis::Client>(executor_, std::move(rc));
+    client = redis::make_client(executor_, config_.redis_settings(std::move(rc)));
   }
   std::size_t l1_bytes = ns.l1_bytes;
   if (!client && l1_bytes == 0) {

@@ -15,6 +15,7 @@
 
 #include "tiercache/base/result.hpp"
 #include "tiercache/redis/config.hpp"
+#include "tiercache/redis/link.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -76,6 +77,19 @@ class Subscriber {
   // Called (on the strand) after every reconnect, once the subscriptions are back. Set it
   // before start(); it may also be replaced later.
   void on_resubscribed(ResubscribedHandler handler);
+
+  // Hears the link go down and come up (after the resubscription is sent, before Redis confirms
+  // it): a ClusterSubscriber moves its subscriptions off a node that died. Runs on the strand.
+  // Set it before start(); it may also be replaced later.
+  void on_link(LinkHandler handler);
+
+  // A shard channel whose subscription Redis ended by itself: a cluster node that stops serving
+  // the channel's slot (a migration, a failover that demoted it) sends SUNSUBSCRIBE. The
+  // channel is forgotten here, since this node would refuse it on the next reconnect; subscribe
+  // it where its slot lives now (ClusterSubscriber does). Runs on the strand. Set it before
+  // start(); it may also be replaced later.
+  using DroppedHandler = std::function<void(std::string_view channel)>;
+  void on_shard_dropped(DroppedHandler handler);
 
   // Subscribes to channels (SUBSCRIBE), patterns (PSUBSCRIBE, glob-style: news.*) or shard
   // channels (SSUBSCRIBE, Redis 7). A name subscribed again gets the new handler. The

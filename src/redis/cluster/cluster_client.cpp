@@ -13,6 +13,14 @@
 // first, then every other node it has ever linked to (seeds included), and takes the first map.
 // Node links are never closed before stop(): a node that left is one idle link that keeps
 // trying to reconnect with backoff, which is cheaper than tracking its in-flight requests.
+//
+// Reads from replicas (ClusterOptions::read_from other than primary). The map then keeps each
+// slot's replicas too, and every node link, master or replica, sends READONLY each time it
+// connects: one link per node serves both roles, so a master demoted to replica after a failover
+// keeps serving reads on its link and a replica promoted keeps serving writes. A link carries
+// reads only once Redis has answered READONLY on its current connection (readonly_ holds that
+// connection's generation): requests queued while it reconnected leave before READONLY and get
+// -MOVED, which sends them to the master, never a wrong answer.
 
 #include "tiercache/redis/client.hpp"
 #include "tiercache/redis/error.hpp"
@@ -88,7 +96,11 @@ void ClusterClient::Impl::start() {
     std::lock_guard lock(mu_);
     if (started_ || stopped_) return;
     started_ = true;
-    for (auto& [key, conn] : nodes_) conn->start();
+    for (auto& [key, conn] : nodes_) {
+      // The seeds were linked in the constructor, before weak_from_this() could name us.
+      if (reads_from_replicas()) conn->set_link_handler(node_link_handler(conn.get()));
+      conn->start();
+    }
   }
   request_refresh();
   asio::co_spawn(strand_, periodic(shared_from_this()), asio::detached);
@@ -117,7 +129,74 @@ void ClusterClient::Impl::set_push_handler(PushHandler handler) {
 void ClusterClient::Impl::set_link_handler(LinkHandler handler) {
   std::lock_guard lock(mu_);
   link_ = std::move(handler);
-  for (auto& [key, conn] : nodes_) conn->set_link_handler(link_);
+  for (auto& [key, conn] : nodes_) conn->set_link_handler(node_link_handler(conn.get()));
+}
+
+LinkHandler ClusterClient::Impl::node_link_handler(const Connection* conn) {
+  if (!reads_from_replicas() || !started_) return link_;
+  std::weak_ptr<Impl> weak = weak_from_this();
+  return [weak, conn, user = link_](const LinkEvent& event) {
+    if (auto self = weak.lock()) {
+      std::shared_ptr<Connection> link;
+      {
+        std::lock_guard lock(self->mu_);
+        for (auto& [key, c] : self->nodes_) {
+          if (c.get() == conn) link = c;
+        }
+      }
+      if (link) self->on_node_link(std::move(link), event);
+    }
+    if (user) user(event);
+  };
+}
+
+void ClusterClient::Impl::on_node_link(std::shared_ptr<Connection> conn, const LinkEvent& event) {
+  const Connection* key = conn.get();
+  {
+    std::lock_guard lock(mu_);
+    readonly_.erase(key);
+    if (event.kind == LinkEvent::Kind::down || stopped_) {
+      up_generation_.erase(key);
+      return;
+    }
+    up_generation_[key] = event.link.generation;
+  }
+  send_readonly(conn, event.link.generation);
+}
+
+void ClusterClient::Impl::send_readonly(const std::shared_ptr<Connection>& conn,
+                                        std::uint64_t generation) {
+  resp::Request readonly;
+  readonly.push("READONLY");
+  std::weak_ptr<Impl> weak = weak_from_this();
+  std::weak_ptr<Connection> link = conn;
+  conn->async_exec(std::move(readonly), [weak, link, generation](error_code ec, resp::Reply reply) {
+    auto self = weak.lock();
+    auto c = link.lock();
+    if (self && c) self->on_readonly(c, generation, ec, reply.is_error());
+  });
+}
+
+void ClusterClient::Impl::on_readonly(const std::shared_ptr<Connection>& conn,
+                                      std::uint64_t generation, error_code ec, bool refused) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = up_generation_.find(conn.get());
+    if (stopped_ || it == up_generation_.end() || it->second != generation) return;
+    if (!ec && !refused) {
+      readonly_[conn.get()] = generation;
+      return;
+    }
+  }
+  if (refused) {
+    spdlog::warn("redis cluster: {} refused READONLY: reads stay off that node",
+                 conn->config().describe());
+    return;
+  }
+  if (ec == Errc::stopped) return;
+  // Not answered in time (a slow server): ask again on this connection. A lost link ends the
+  // loop with its down event, which retires the generation.
+  send_readonly(conn, generation);
 }
 
 bool ClusterClient::Impl::have_map() const {
@@ -140,6 +219,37 @@ std::shared_ptr<Connection> ClusterClient::Impl::route(int slot) {
   return slots_[static_cast<std::size_t>(slot)];
 }
 
+std::shared_ptr<Connection> ClusterClient::Impl::route_read(int slot, bool& no_replica) {
+  no_replica = false;
+  std::lock_guard lock(mu_);
+  if (stopped_ || slots_.empty()) return nullptr;
+  const auto index = static_cast<std::size_t>(slot);
+  if (!replicas_.empty() && replicas_[index]) {
+    const ReplicaSet& set = *replicas_[index];
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      const auto& conn = set[(replica_turn_ + i) % set.size()];
+      if (readonly_.contains(conn.get())) {
+        ++replica_turn_;
+        replica_reads_.fetch_add(1, std::memory_order_relaxed);
+        return conn;
+      }
+    }
+  }
+  if (options_.read_from == ReadFrom::replica) {
+    no_replica = true;
+    return nullptr;
+  }
+  return slots_[index];
+}
+
+std::string ClusterClient::Impl::master_of(int slot) const {
+  std::lock_guard lock(mu_);
+  const auto index = static_cast<std::size_t>(slot);
+  if (slot < 0 || index >= slots_.size() || !slots_[index]) return {};
+  const Config& c = slots_[index]->config();
+  return c.host + ":" + std::to_string(c.port);
+}
+
 std::shared_ptr<Connection> ClusterClient::Impl::node(const detail::Endpoint& at) {
   std::lock_guard lock(mu_);
   if (stopped_) return nullptr;
@@ -154,28 +264,30 @@ std::shared_ptr<Connection> ClusterClient::Impl::linked(const std::string& name)
 }
 
 std::shared_ptr<Connection> ClusterClient::Impl::make_link(const std::string& host,
-                                                           std::uint16_t port) {
+                                                           std::uint16_t port, bool node_link) {
   Config cfg = config_;
   cfg.host = host;
   cfg.port = port;
   cfg.unix_socket.clear();
   auto conn = std::make_shared<Connection>(executor_, std::move(cfg), next_index_++);
   if (push_) conn->set_push_handler(push_);
-  if (link_) conn->set_link_handler(link_);
+  if (LinkHandler handler = node_link ? node_link_handler(conn.get()) : link_) {
+    conn->set_link_handler(std::move(handler));
+  }
   if (started_ && !stopped_) conn->start();
   return conn;
 }
 
 std::shared_ptr<Connection> ClusterClient::Impl::node_locked(const detail::Endpoint& at) {
   auto& conn = nodes_[at.key()];
-  if (!conn) conn = make_link(at.host, at.port);
+  if (!conn) conn = make_link(at.host, at.port, true);
   return conn;
 }
 
 std::shared_ptr<Connection> ClusterClient::Impl::dedicated(const Connection& shared) {
   std::lock_guard lock(mu_);
   if (stopped_) return nullptr;
-  return make_link(shared.config().host, shared.config().port);
+  return make_link(shared.config().host, shared.config().port, false);
 }
 
 void ClusterClient::Impl::apply_moved(int slot, const detail::Endpoint& to) {
@@ -193,13 +305,20 @@ void ClusterClient::Impl::apply(const detail::Topology& topology) {
   if (stopped_) return;
   std::vector<std::shared_ptr<Connection>> slots(kSlotCount);
   std::vector<std::shared_ptr<Connection>> masters;
+  std::vector<std::shared_ptr<const ReplicaSet>> replicas;
+  if (reads_from_replicas()) replicas.resize(kSlotCount);
   for (const auto& range : topology.ranges) {
     auto conn = node_locked(range.master);
     std::fill(slots.begin() + range.first, slots.begin() + range.last + 1, conn);
     if (std::find(masters.begin(), masters.end(), conn) == masters.end()) masters.push_back(conn);
+    if (replicas.empty() || range.replicas.empty()) continue;
+    auto set = std::make_shared<ReplicaSet>();
+    for (const auto& at : range.replicas) set->push_back(node_locked(at));
+    std::fill(replicas.begin() + range.first, replicas.begin() + range.last + 1, set);
   }
   slots_.swap(slots);
   masters_.swap(masters);
+  replicas_.swap(replicas);
   have_map_ = true;
   refreshes_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -308,6 +427,12 @@ std::vector<std::string> ClusterClient::primaries() const {
 std::uint64_t ClusterClient::refreshes() const {
   return impl_->refreshes_.load(std::memory_order_relaxed);
 }
+std::string ClusterClient::master_of(int slot) const { return impl_->master_of(slot); }
+void ClusterClient::refresh() { impl_->request_refresh(); }
+std::uint64_t ClusterClient::replica_reads() const {
+  return impl_->replica_reads_.load(std::memory_order_relaxed);
+}
+const ClusterOptions& ClusterClient::options() const noexcept { return impl_->options_; }
 
 void ClusterClient::do_exec(resp::Request request, ExecHandler handler) {
   if (Impl::try_direct(impl_, request, handler)) return;
@@ -333,16 +458,17 @@ void ClusterClient::do_exec_on(std::string primary, resp::Request request, ExecH
 
 Result<std::shared_ptr<AnyClient>> make_client(AnyClient::executor_type executor,
                                                std::string_view url, std::string* why) {
-  auto deployment = parse_deployment_url(url, why);
-  if (!deployment) return deployment.error();
-  if (!deployment->cluster()) {
-    return std::shared_ptr<AnyClient>(
-        std::make_shared<Client>(std::move(executor), std::move(deployment->config)));
+  auto settings = parse_client_url(url, why);
+  if (!settings) return settings.error();
+  return make_client(std::move(executor), std::move(*settings));
+}
+
+std::shared_ptr<AnyClient> make_client(AnyClient::executor_type executor, ClientSettings settings) {
+  if (!settings.cluster) {
+    return std::make_shared<Client>(std::move(executor), std::move(settings.config));
   }
-  ClusterOptions options;
-  options.seeds = std::move(deployment->cluster_seeds);
-  return std::shared_ptr<AnyClient>(std::make_shared<ClusterClient>(
-      std::move(executor), std::move(deployment->config), std::move(options)));
+  return std::make_shared<ClusterClient>(std::move(executor), std::move(settings.config),
+                                         std::move(*settings.cluster));
 }
 
 }  // namespace tiercache::redis

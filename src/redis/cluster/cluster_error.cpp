@@ -17,6 +17,13 @@ class ClusterCategory final : public boost::system::error_category {
       case ClusterErrc::cluster_down:
         return "Redis Cluster: no node gave a slot map, or no master serves the key's slot (seeds "
                "unreachable, or a failover in progress)";
+      case ClusterErrc::no_replica:
+        return "Redis Cluster: read_from=replica, and no replica of the key's shard is linked "
+               "and READONLY (none exists, all are down, or a failover promoted the only one); "
+               "read_from=replica_preferred would read from the master instead";
+      case ClusterErrc::slot_moved:
+        return "Redis Cluster: the slot of a shard channel moved to another node (a migration or "
+               "a failover), and the node it left ended the subscription";
     }
     return "Redis Cluster: unknown error " + std::to_string(value);
   }

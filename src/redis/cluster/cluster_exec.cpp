@@ -22,6 +22,9 @@
 // Config::request_timeout has passed since the call, with a map refresh requested each time:
 // this is what carries requests through a failover. A link lost after the request was written
 // (connection_lost) is retried only for idempotent requests, as Client does.
+// Replicas: a part that is one read-only command goes where ClusterOptions::read_from says
+// (Impl::route_read) on its first try, and to the master after any redirect; with
+// read_from=replica and no replica ready it waits as a not-sent part (ClusterErrc::no_replica).
 
 #include "tiercache/redis/error.hpp"
 #include "tiercache/redis/slot.hpp"
@@ -55,6 +58,7 @@ struct Part {
   int slot = detail::kNoSlot;              // every key's slot, or kNoSlot
   std::vector<std::size_t> key_positions;  // a piece of a split command: its keys' places
   std::shared_ptr<Connection> ask;         // after -ASK: the next attempt goes there
+  bool read_only = false;                  // one read-only command: a replica may answer
   int redirects = 0;
   bool done = false;
   error_code error;                  // final or last transport error
@@ -88,7 +92,7 @@ resp::Reply integer_reply(std::int64_t value) {
 
 bool is_not_sent(error_code ec) {
   return ec == Errc::not_connected || ec == Errc::connect_failed || ec == Errc::connect_timeout ||
-         ec == ClusterErrc::cluster_down;
+         ec == ClusterErrc::cluster_down || ec == ClusterErrc::no_replica;
 }
 
 // Cuts the request into parts; cross_slot when a block or command cannot be cut.
@@ -117,10 +121,12 @@ error_code make_parts(const std::vector<Command>& cmds, std::vector<Part>& parts
       continue;
     }
     const int s = detail::command_slot(args);
+    const bool read_only = s != detail::kNoSlot && detail::read_only(args[0]);
     if (s != detail::kCrossSlot) {
       Part part;
       part.first = i;
       part.slot = s;
+      part.read_only = read_only;
       part.commands.push_back(args);
       parts.push_back(std::move(part));
     } else {
@@ -133,6 +139,7 @@ error_code make_parts(const std::vector<Command>& cmds, std::vector<Part>& parts
           Part piece;
           piece.first = i;
           piece.slot = ks;
+          piece.read_only = read_only;
           piece.commands.push_back({args[0]});
           parts.push_back(std::move(piece));
         }
@@ -269,10 +276,20 @@ asio::awaitable<Outcome> ClusterClient::Impl::run(std::shared_ptr<Impl> self,
     for (std::size_t p = 0; p < parts.size(); ++p) {
       Part& part = parts[p];
       if (part.done) continue;
-      auto conn = part.ask ? part.ask : self->route(part.slot);
+      bool no_replica = false;
+      std::shared_ptr<Connection> conn;
+      if (part.ask) {
+        conn = part.ask;
+      } else if (part.read_only && self->reads_from_replicas() && part.redirects == 0 &&
+                 !caller.exclusive) {
+        conn = self->route_read(part.slot, no_replica);
+      } else {
+        conn = self->route(part.slot);
+      }
       if (!conn) {
         if (self->stopped()) co_return Outcome{Errc::stopped, resp::Reply()};
-        part.error = ClusterErrc::cluster_down;
+        part.error = no_replica ? make_error_code(ClusterErrc::no_replica)
+                                : make_error_code(ClusterErrc::cluster_down);
         transient = true;
         self->request_refresh();
         continue;

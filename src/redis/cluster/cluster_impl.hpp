@@ -37,6 +37,13 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   // The master link for `slot` (any master for detail::kNoSlot); nullptr when no master is
   // known for it yet or the client is stopped.
   std::shared_ptr<Connection> route(int slot);
+  // Where a read-only command of `slot` goes under options_.read_from: a replica link of the
+  // slot's shard that has answered READONLY on its current connection (taken in turn), else
+  // the master (replica_preferred, primary), else nullptr with `no_replica` set (replica).
+  // REQUIRES: slot >= 0.
+  std::shared_ptr<Connection> route_read(int slot, bool& no_replica);
+  bool reads_from_replicas() const noexcept { return options_.read_from != ReadFrom::primary; }
+  std::string master_of(int slot) const;
   // The link to one node, made (and started) on first use.
   std::shared_ptr<Connection> node(const detail::Endpoint& at);
   // The link to the node named "host:port", if one was ever made; nullptr otherwise.
@@ -63,6 +70,7 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   const Config config_;
   const ClusterOptions options_;
   std::atomic<std::uint64_t> refreshes_{0};
+  std::atomic<std::uint64_t> replica_reads_{0};
 
  private:
   static asio::awaitable<void> refresh_task(std::shared_ptr<Impl> self);
@@ -70,7 +78,16 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   static asio::awaitable<bool> refresh_once(std::shared_ptr<Impl> self);
   void apply(const detail::Topology& topology);
   std::shared_ptr<Connection> node_locked(const detail::Endpoint& at);
-  std::shared_ptr<Connection> make_link(const std::string& host, std::uint16_t port);
+  std::shared_ptr<Connection> make_link(const std::string& host, std::uint16_t port,
+                                        bool node_link);
+  // The link handler of a node link: the user's, and with replica reads the READONLY upkeep
+  // (on_node_link). REQUIRES: mu_ held.
+  LinkHandler node_link_handler(const Connection* conn);
+  // A node link went up (send READONLY; reads wait for its answer) or down (no reads).
+  void on_node_link(std::shared_ptr<Connection> conn, const LinkEvent& event);
+  void send_readonly(const std::shared_ptr<Connection>& conn, std::uint64_t generation);
+  void on_readonly(const std::shared_ptr<Connection>& conn, std::uint64_t generation, error_code ec,
+                   bool refused);
 
   asio::strand<executor_type> strand_;
   asio::steady_timer timer_;  // periodic refresh; on strand_
@@ -86,6 +103,13 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   std::unordered_map<std::string, std::shared_ptr<Connection>> nodes_;  // by "host:port"
   std::vector<std::shared_ptr<Connection>> slots_;                      // 16384, or empty
   std::vector<std::shared_ptr<Connection>> masters_;
+  // read_from other than primary: each slot's replica links (one list per shard), and for each
+  // node link the connection READONLY was confirmed on (0: none yet, or down).
+  using ReplicaSet = std::vector<std::shared_ptr<Connection>>;
+  std::vector<std::shared_ptr<const ReplicaSet>> replicas_;  // 16384, or empty
+  std::unordered_map<const Connection*, std::uint64_t> readonly_;
+  std::unordered_map<const Connection*, std::uint64_t> up_generation_;
+  std::size_t replica_turn_ = 0;
   PushHandler push_;
   LinkHandler link_;
 };

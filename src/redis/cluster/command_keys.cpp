@@ -280,4 +280,35 @@ SplitKind split_kind(std::string_view command) noexcept {
   return SplitKind::none;
 }
 
+// Commands flagged "readonly" in Redis 7.0's COMMAND INFO that a replica answers from its own
+// copy. Left out on purpose: *SCAN (a cursor belongs to one node, and reads may rotate among
+// replicas), PFCOUNT (it may rewrite the HyperLogLog), SORT (it may STORE), blocking reads, and
+// scripts not marked _RO. Sorted, upper case.
+constexpr std::string_view kReadOnly[] = {
+    "BITCOUNT",    "BITPOS",     "DUMP",           "EVALSHA_RO",
+    "EVAL_RO",     "EXISTS",     "EXPIRETIME",     "FCALL_RO",
+    "GEODIST",     "GEOHASH",    "GEOPOS",         "GEOSEARCH",
+    "GET",         "GETBIT",     "GETRANGE",       "HEXISTS",
+    "HGET",        "HGETALL",    "HKEYS",          "HLEN",
+    "HMGET",       "HRANDFIELD", "HSTRLEN",        "HVALS",
+    "LCS",         "LINDEX",     "LLEN",           "LPOS",
+    "LRANGE",      "MGET",       "PEXPIRETIME",    "PTTL",
+    "SCARD",       "SDIFF",      "SINTER",         "SINTERCARD",
+    "SISMEMBER",   "SMEMBERS",   "SMISMEMBER",     "SORT_RO",
+    "SRANDMEMBER", "STRLEN",     "SUBSTR",         "SUNION",
+    "TTL",         "TYPE",       "XLEN",           "XRANGE",
+    "XREVRANGE",   "ZCARD",      "ZCOUNT",         "ZDIFF",
+    "ZINTER",      "ZINTERCARD", "ZLEXCOUNT",      "ZMSCORE",
+    "ZRANDMEMBER", "ZRANGE",     "ZRANGEBYLEX",    "ZRANGEBYSCORE",
+    "ZRANK",       "ZREVRANGE",  "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE",
+    "ZREVRANK",    "ZSCORE",     "ZUNION",
+};
+
+bool read_only(std::string_view command) noexcept {
+  const auto* it = std::lower_bound(
+      std::begin(kReadOnly), std::end(kReadOnly), command,
+      [](std::string_view e, std::string_view n) { return compare_upper(n, e) > 0; });
+  return it != std::end(kReadOnly) && compare_upper(command, *it) == 0;
+}
+
 }  // namespace tiercache::redis::detail

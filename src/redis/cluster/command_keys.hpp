@@ -44,4 +44,8 @@ enum class SplitKind {
 };
 SplitKind split_kind(std::string_view command) noexcept;
 
+// Whether a replica may answer the command (READONLY): GET, MGET, EXISTS, PTTL, HGETALL,
+// ZRANGE, EVALSHA_RO... (case-insensitive). Never a script that may write, MULTI or WATCH.
+bool read_only(std::string_view command) noexcept;
+
 }  // namespace tiercache::redis::detail

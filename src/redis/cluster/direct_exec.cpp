@@ -8,6 +8,8 @@
 //   -ASK, -TRYAGAIN, -CLUSTERDOWN, a link not reached (not_connected, connect_*), or a link lost
 //               after writing an idempotent request: the routing coroutine takes over, with its
 //               redirects, retries and refreshes.
+// A read-only command goes to a replica when ClusterOptions::read_from says so (route_read); a
+// replica that does not serve the slot answers -MOVED to its master, handled as above.
 // Only then does the request pay for the coroutine, and for the copy FirstTry keeps to resend it.
 // The retry's own deadline starts when it starts: a redirected request may take up to one
 // request_timeout more in all, as a request that waited for a reconnect does on Client.
@@ -91,7 +93,13 @@ bool ClusterClient::Impl::try_direct(const std::shared_ptr<Impl>& self, resp::Re
   if (detail::equals_upper(args[0], "MULTI")) return false;
   const int slot = detail::command_slot(args);
   if (slot == detail::kCrossSlot) return false;  // split by the routing coroutine
-  auto conn = self->route(slot);
+  std::shared_ptr<Connection> conn;
+  if (slot >= 0 && self->reads_from_replicas() && detail::read_only(args[0])) {
+    bool no_replica = false;
+    conn = self->route_read(slot, no_replica);  // none: the routing coroutine waits for one
+  } else {
+    conn = self->route(slot);
+  }
   if (!conn) return false;
   resp::Request resend = request;
   conn->async_exec(std::move(request),

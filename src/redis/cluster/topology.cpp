@@ -38,23 +38,29 @@ std::optional<Topology> parse_shards(resp::ReplyView reply, bool tls) {
     const auto slots = field(shard, "slots");
     const auto nodes = field(shard, "nodes");
     std::optional<Endpoint> master;
+    std::vector<Endpoint> replicas;
     for (const auto node : nodes) {
-      if (field(node, "role").str() != "master" || field(node, "health").str() != "online") {
+      const std::string_view role = field(node, "role").str();
+      if ((role != "master" && role != "replica") || field(node, "health").str() != "online") {
         continue;
       }
       std::string host(field(node, "endpoint").str());
       if (host.empty() || host == "?") host = std::string(field(node, "ip").str());
       const auto port = as_int(field(node, tls ? "tls-port" : "port"));
       if (host.empty() || !port || !valid_port(*port)) continue;
-      master = Endpoint{std::move(host), static_cast<std::uint16_t>(*port)};
-      break;
+      Endpoint at{std::move(host), static_cast<std::uint16_t>(*port)};
+      if (role == "replica") {
+        replicas.push_back(std::move(at));
+      } else if (!master) {
+        master = std::move(at);
+      }
     }
     if (!master) continue;
     for (std::size_t i = 0; i + 1 < slots.size(); i += 2) {
       const auto first = as_int(slots.at(i));
       const auto last = as_int(slots.at(i + 1));
       if (!first || !last || !valid_slot(*first) || !valid_slot(*last) || *first > *last) continue;
-      t.ranges.push_back({static_cast<int>(*first), static_cast<int>(*last), *master});
+      t.ranges.push_back({static_cast<int>(*first), static_cast<int>(*last), *master, replicas});
     }
   }
   if (t.ranges.empty()) return std::nullopt;
@@ -76,8 +82,23 @@ std::optional<Topology> parse_slots(resp::ReplyView reply) {
         !valid_port(*port) || host.empty() || host == "?") {
       continue;
     }
-    t.ranges.push_back({static_cast<int>(*first), static_cast<int>(*last),
-                        Endpoint{std::move(host), static_cast<std::uint16_t>(*port)}});
+    SlotRange r{static_cast<int>(*first),
+                static_cast<int>(*last),
+                Endpoint{std::move(host), static_cast<std::uint16_t>(*port)},
+                {}};
+    for (std::size_t i = 3; i < range.size(); ++i) {
+      const auto replica = range.at(i);
+      if (replica.size() < 2) continue;
+      const auto replica_port = as_int(replica.at(1));
+      std::string replica_host(replica.at(0).str());
+      if (!replica_port || !valid_port(*replica_port) || replica_host.empty() ||
+          replica_host == "?") {
+        continue;
+      }
+      r.replicas.push_back(
+          Endpoint{std::move(replica_host), static_cast<std::uint16_t>(*replica_port)});
+    }
+    t.ranges.push_back(std::move(r));
   }
   if (t.ranges.empty()) return std::nullopt;
   return t;

@@ -1,5 +1,6 @@
 #pragma once
-// Topology: which master serves each of the 16384 slots, read from CLUSTER SHARDS (Redis 7) or
+// Topology: which master serves each of the 16384 slots (and which replicas copy it), read from
+// CLUSTER SHARDS (Redis 7) or
 // CLUSTER SLOTS (older servers), and the -MOVED / -ASK redirections that correct it.
 // Use: auto t = parse_shards(reply, /*tls=*/false); if (t) for (auto& r : t->ranges) ...
 // Thread-safety: pure functions over values.
@@ -25,17 +26,19 @@ struct SlotRange {
   int first = 0;  // inclusive
   int last = 0;   // inclusive
   Endpoint master;
+  std::vector<Endpoint> replicas;  // online ones (CLUSTER SHARDS), or as listed (CLUSTER SLOTS)
 };
 
 struct Topology {
   std::vector<SlotRange> ranges;
 };
 
-// CLUSTER SHARDS: for each shard its slot ranges and the node whose role is master and whose
-// health is online; address from "endpoint" (else "ip"), port from "tls-port" when tls (else
-// "port"). nullopt when the reply has no usable shard (an error reply, an unknown shape).
+// CLUSTER SHARDS: for each shard its slot ranges, the node whose role is master and whose
+// health is online, and the online replicas; address from "endpoint" (else "ip"), port from
+// "tls-port" when tls (else "port"). nullopt when the reply has no usable shard (an error reply, an
+// unknown shape).
 std::optional<Topology> parse_shards(resp::ReplyView reply, bool tls);
-// CLUSTER SLOTS: [first, last, [host, port, id...], replicas...] per range.
+// CLUSTER SLOTS: [first, last, [host, port, id...], [replica host, port, id...]...] per range.
 std::optional<Topology> parse_slots(resp::ReplyView reply);
 
 struct Redirect {
