@@ -12,14 +12,14 @@ _tiercache() {
     cword=$COMP_CWORD
   fi
 
-  local global="--server -s --token -t --json -j --timeout --version -V --help -h"
+  local global="--server -s --token -t --redis --json -j --timeout --version -V --help -h"
   local commands="get set del ttl invalidate stats health ratelimit warm bench top"
 
   # The subcommand: the first word that is one.
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
-      --server|-s|--token|-t|--timeout) ((i++)) ;;
+      --server|-s|--token|-t|--redis|--timeout) ((i++)) ;;
       get|set|del|ttl|invalidate|stats|health|ratelimit|warm|bench|top)
         command="${words[i]}"
         break
@@ -31,6 +31,10 @@ _tiercache() {
   case "$prev" in
     --server|-s)
       COMPREPLY=($(compgen -W "http://127.0.0.1:8080" -- "$cur"))
+      return
+      ;;
+    --redis)
+      COMPREPLY=($(compgen -W "redis://127.0.0.1:6379" -- "$cur"))
       return
       ;;
     --file|-f)
@@ -58,7 +62,7 @@ _tiercache() {
     set) flags="--file -f --ttl --grace --tag --priority --content-type" ;;
     invalidate) flags="--key -k --tag --pattern -p --all" ;;
     stats|health) flags="" ;;
-    ratelimit) flags="--key -k --cost -c" ;;
+    ratelimit) flags="--key -k --cost -c --peek" ;;
     warm) flags="--file -f --batch" ;;
     bench)
       flags="--namespace -n --concurrency -c --requests -r --duration -d --keys --value-size"

@@ -1,10 +1,10 @@
 // bench: drives GET/SET against the daemon's REST API from N threads (one keep-alive connection
-// each) for a number of requests or a duration, then prints throughput and percentiles. Loopback
-// only unless --allow-remote: a benchmark is a load, not something to point at production by
-// accident.
+// each) for a number of requests or a duration, then prints throughput and percentiles (with
+// --redis: redis_bench.cpp). Loopback only unless --allow-remote: a benchmark is a load, not
+// something to point at production by accident.
 
+#include "cli/bench.hpp"
 #include "cli/commands.hpp"
-#include "cli/latency_histogram.hpp"
 #include "cli/progress.hpp"
 #include "cli/text.hpp"
 
@@ -23,28 +23,6 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint64_t kMaxRequests = 10'000'000;
-constexpr std::chrono::hours kMaxDuration{1};
-
-struct BenchArgs {
-  std::string ns = "default";
-  std::size_t concurrency = 4;
-  std::uint64_t requests = 0;  // 0: use duration, or the default count
-  std::string duration;
-  std::uint64_t keys = 1000;
-  std::size_t value_size = 100;
-  double read_ratio = 0.9;
-  bool allow_remote = false;
-  bool no_prefill = false;
-};
-
-// What one worker saw; merged when all are done.
-struct WorkerResult {
-  LatencyHistogram latency;
-  std::uint64_t gets = 0, sets = 0, hits = 0, misses = 0, errors = 0;
-  std::string first_error;
-};
-
 struct Shared {
   ServerUrl server;
   std::string token;
@@ -60,7 +38,7 @@ struct Shared {
   std::atomic<bool> stop{false};
 };
 
-void worker(Shared& s, std::size_t index, WorkerResult& out) {
+void worker(Shared& s, std::size_t index, BenchTally& out) {
   HttpClient client(s.server, s.token, s.timeout);
   std::mt19937_64 rng(0x7ea5e + index);
   std::uniform_int_distribution<std::uint64_t> key_of(0, s.keys - 1);
@@ -112,20 +90,14 @@ int prefill(Context& ctx, const BenchArgs& a, const std::string& value) {
 }
 
 int bench(Context& ctx, const BenchArgs& a) {
+  if (ctx.redis_mode()) return redis_bench(ctx, a);
   if (!is_loopback(ctx.server) && !a.allow_remote) {
     return ctx.fail(ExitCode::usage, "bench loads the daemon; " + ctx.server.host +
                                          " is not this machine: add --allow-remote if you mean it");
   }
-  std::optional<std::chrono::milliseconds> duration;
-  if (!a.duration.empty()) {
-    duration = parse_duration(a.duration);
-    if (!duration || duration->count() == 0 || *duration > kMaxDuration) {
-      return ctx.fail(ExitCode::usage, "--duration '" + a.duration +
-                                           "' must be a duration up to 1h (as 10s, 2m, 500ms)");
-    }
-    if (a.requests > 0) return ctx.fail(ExitCode::usage, "give --requests or --duration, not both");
-  }
-  const std::uint64_t requests = duration ? 0 : (a.requests > 0 ? a.requests : 10'000);
+  auto planned = plan_bench(ctx, a);
+  if (const int* code = std::get_if<int>(&planned)) return *code;
+  const auto [requests, duration] = std::get<BenchPlan>(planned);
 
   const std::string value(a.value_size, 'x');
   if (a.read_ratio > 0 && !a.no_prefill) {
@@ -141,7 +113,7 @@ int bench(Context& ctx, const BenchArgs& a) {
            .read_ratio = a.read_ratio,
            .requests = requests,
            .deadline = duration ? Clock::now() + *duration : Clock::time_point::max()};
-  std::vector<WorkerResult> results(a.concurrency);
+  std::vector<BenchTally> results(a.concurrency);
   std::vector<std::thread> threads;
   const auto start = Clock::now();
   {
@@ -164,17 +136,39 @@ int bench(Context& ctx, const BenchArgs& a) {
     bar.update(s.done.load());
   }
   const auto elapsed = Clock::now() - start;
+  BenchTally total;
+  for (const auto& r : results) total.merge(r);
+  return report_bench(ctx, a, total, elapsed, "connections");
+}
 
-  WorkerResult total;
-  for (const auto& r : results) {
-    total.latency.merge(r.latency);
-    total.gets += r.gets;
-    total.sets += r.sets;
-    total.hits += r.hits;
-    total.misses += r.misses;
-    total.errors += r.errors;
-    if (total.first_error.empty()) total.first_error = r.first_error;
+}  // namespace
+
+void BenchTally::merge(const BenchTally& other) {
+  latency.merge(other.latency);
+  gets += other.gets;
+  sets += other.sets;
+  hits += other.hits;
+  misses += other.misses;
+  errors += other.errors;
+  if (first_error.empty()) first_error = other.first_error;
+}
+
+std::variant<BenchPlan, int> plan_bench(Context& ctx, const BenchArgs& a) {
+  std::optional<std::chrono::milliseconds> duration;
+  if (!a.duration.empty()) {
+    duration = parse_duration(a.duration);
+    if (!duration || duration->count() == 0 || *duration > kMaxBenchDuration) {
+      return ctx.fail(ExitCode::usage, "--duration '" + a.duration +
+                                           "' must be a duration up to 1h (as 10s, 2m, 500ms)");
+    }
+    if (a.requests > 0) return ctx.fail(ExitCode::usage, "give --requests or --duration, not both");
   }
+  return BenchPlan{.requests = duration ? 0 : (a.requests > 0 ? a.requests : 10'000),
+                   .duration = duration};
+}
+
+int report_bench(Context& ctx, const BenchArgs& a, const BenchTally& total,
+                 std::chrono::steady_clock::duration elapsed, std::string_view links) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
   const auto n = total.latency.count();
   const double throughput = seconds > 0 ? static_cast<double>(n) / seconds : 0;
@@ -187,6 +181,7 @@ int bench(Context& ctx, const BenchArgs& a) {
                    {"misses", total.misses},
                    {"errors", total.errors},
                    {"concurrency", a.concurrency},
+                   {"target", ctx.redis_mode() ? "redis" : "daemon"},
                    {"seconds", seconds},
                    {"throughput", throughput},
                    {"p50_ms", ms(total.latency.percentile(0.5))},
@@ -198,7 +193,7 @@ int bench(Context& ctx, const BenchArgs& a) {
     char line[128];
     std::snprintf(line, sizeof line, "%.0f requests/s", throughput);
     ctx.out << n << " requests (" << total.gets << " GET, " << total.sets << " SET) from "
-            << a.concurrency << " connections in " << human_duration(elapsed) << "\n";
+            << a.concurrency << " " << links << " in " << human_duration(elapsed) << "\n";
     Table t({"throughput", line});
     t.add({"p50", human_duration(total.latency.percentile(0.5))});
     t.add({"p90", human_duration(total.latency.percentile(0.9))});
@@ -218,21 +213,19 @@ int bench(Context& ctx, const BenchArgs& a) {
   return to_int(ExitCode::ok);
 }
 
-}  // namespace
-
 void add_bench_command(CLI::App& app, std::vector<Command>& out) {
   auto args = std::make_shared<BenchArgs>();
-  auto* sub = app.add_subcommand("bench", "load the daemon with GET/SET and measure it");
+  auto* sub = app.add_subcommand("bench", "load the daemon (or Redis) with GET/SET and measure it");
   sub->add_option("-n,--namespace", args->ns,
                   "namespace of the keys bench:0..N-1 (default "
                   "\"default\")");
   sub->add_option("-c,--concurrency", args->concurrency,
-                  "connections, one thread each (1-256, "
-                  "default 4)")
+                  "connections, one thread each (1-256, default 4); with --redis, "
+                  "requests in flight on one pipelined link")
       ->check(CLI::Range(1, 256));
   auto* requests = sub->add_option("-r,--requests", args->requests,
                                    "requests in all (default 10000, at most 10000000)")
-                       ->check(CLI::Range(std::uint64_t{1}, kMaxRequests));
+                       ->check(CLI::Range(std::uint64_t{1}, kMaxBenchRequests));
   sub->add_option("-d,--duration", args->duration, "run this long instead (10s, 2m; at most 1h)")
       ->excludes(requests);
   sub->add_option("--keys", args->keys, "distinct keys, chosen uniformly (default 1000)")
@@ -249,8 +242,9 @@ void add_bench_command(CLI::App& app, std::vector<Command>& out) {
       "Examples:\n"
       "  tiercache bench\n"
       "  tiercache bench --concurrency 16 --duration 30s --read-ratio 0.99 --value-size 1024\n"
-      "  tiercache bench --requests 100000 --json | jq .p99_ms");
-  out.push_back({sub, [args](Context& ctx) { return bench(ctx, *args); }});
+      "  tiercache bench --requests 100000 --json | jq .p99_ms\n"
+      "  tiercache --redis redis://127.0.0.1:6379 bench --concurrency 64   # the library on Redis");
+  out.push_back({sub, [args](Context& ctx) { return bench(ctx, *args); }, nullptr});
 }
 
 }  // namespace tiercache::cli

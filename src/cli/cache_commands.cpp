@@ -1,4 +1,7 @@
 // get, set, del, ttl and invalidate: one key's value, and invalidation, over /v1/cache/{ns}/...
+// (or, with --redis, through redis_commands.cpp), and the printers both sources share.
+
+#include "cli/cache_commands.hpp"
 
 #include "tiercache/base/json_text.hpp"
 
@@ -35,11 +38,6 @@ std::int64_t int_of(const json::object& o, std::string_view name, std::int64_t o
 
 std::string seconds_text(std::int64_t ms) { return human_duration(std::chrono::milliseconds(ms)); }
 
-struct KeyArgs {
-  std::string ns;
-  std::string key;
-};
-
 CLI::App* add_key_command(CLI::App& app, const char* name, const char* description, KeyArgs& args) {
   auto* sub = app.add_subcommand(name, description);
   sub->add_option("namespace", args.ns, "the namespace, as configured ([namespaces.<name>])")
@@ -51,78 +49,40 @@ CLI::App* add_key_command(CLI::App& app, const char* name, const char* descripti
 // --- get ----------------------------------------------------------------------------------
 
 int get(Context& ctx, const KeyArgs& a) {
+  if (ctx.redis_mode()) return redis_get(ctx, a);
   auto r = ctx.client().request(http::verb::get, key_path(a.ns, a.key));
   if (!r) return ctx.unreachable(r.error());
-  const bool miss = r->status == 404 && r->header("x-cache") == "MISS";
-  if (miss) {
-    if (ctx.json) {
-      json::object o{{"found", false}, {"namespace", a.ns}, {"key", a.key}};
-      ctx.out << json::serialize(o) << "\n";
-    } else {
-      ctx.err << "tiercache: " << a.ns << "/" << a.key << ": not found (a miss)\n";
-    }
-    return to_int(ExitCode::not_found);
-  }
+  if (r->status == 404 && r->header("x-cache") == "MISS") return print_miss(ctx, a);
   if (r->status != 200) return ctx.refused(*r);
-  if (!ctx.json) {
-    ctx.out << r->body;  // the bytes exactly: no newline added for pipes and files
-    // On a terminal, a value without a final newline would run into the prompt.
-    if (ctx.terminal.stdout_tty && !r->body.empty() && r->body.back() != '\n') ctx.out << "\n";
-    return to_int(ExitCode::ok);
-  }
-  json::object o{{"found", true}, {"namespace", a.ns}, {"key", a.key}};
-  if (is_valid_utf8(r->body)) {
-    o["value"] = r->body;
-  } else {
-    o["value_base64"] = base64_encode(r->body);
-  }
-  o["content_type"] = r->header("content-type");
-  o["cache"] = r->header("x-cache");
-  o["tier"] = r->header("x-cache-tier");
-  o["etag"] = r->header("etag");
-  o["degraded"] = r->header("x-cache-degraded") == "true";
-  // The TTL is a second read; a key gone between the two reads just has no ttl.
-  auto t = ctx.client().request(http::verb::get, key_path(a.ns, a.key) + "/ttl");
-  if (t && t->status == 200) {
-    boost::system::error_code ec;
-    const auto v = json::parse(t->body, ec);
-    if (!ec && v.is_object()) {
-      o["ttl_ms"] = int_of(v.as_object(), "ttl_ms");
-      o["fresh_ms"] = int_of(v.as_object(), "fresh_ms");
-      if (const auto* s = v.as_object().if_contains("stale")) o["stale"] = *s;
+  FoundValue v{.body = std::move(r->body),
+               .content_type = r->header("content-type"),
+               .cache = r->header("x-cache"),
+               .tier = r->header("x-cache-tier"),
+               .etag = r->header("etag"),
+               .degraded = r->header("x-cache-degraded") == "true"};
+  if (ctx.json) {
+    // The TTL is a second read; a key gone between the two reads just has no ttl.
+    auto t = ctx.client().request(http::verb::get, key_path(a.ns, a.key) + "/ttl");
+    if (t && t->status == 200) {
+      boost::system::error_code ec;
+      const auto o = json::parse(t->body, ec);
+      if (!ec && o.is_object()) {
+        const auto* stale = o.as_object().if_contains("stale");
+        v.ttl = TtlInfo{.ttl_ms = int_of(o.as_object(), "ttl_ms"),
+                        .fresh_ms = int_of(o.as_object(), "fresh_ms"),
+                        .stale = stale != nullptr && stale->is_bool() && stale->as_bool()};
+      }
     }
   }
-  ctx.out << json::serialize(o) << "\n";
-  return to_int(ExitCode::ok);
+  return print_value(ctx, a, v);
 }
 
 // --- set ----------------------------------------------------------------------------------
 
-struct SetArgs {
-  KeyArgs key;
-  std::optional<std::string> value;
-  std::string file;
-  std::string ttl;
-  std::string grace;
-  std::vector<std::string> tags;
-  std::string priority;
-  std::string content_type;
-};
-
 int set(Context& ctx, const SetArgs& a) {
-  std::string value;
-  if (!a.file.empty()) {
-    std::ifstream f(a.file, std::ios::binary);
-    if (!f) return ctx.fail(ExitCode::usage, "cannot read --file '" + a.file + "'");
-    value.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  } else if (a.value && *a.value != "-") {
-    value = *a.value;
-  } else {
-    if (ctx.terminal.stdin_tty) {
-      ctx.err << "tiercache: reading the value from stdin (end with Ctrl-D)\n";
-    }
-    value.assign(std::istreambuf_iterator<char>(ctx.in), std::istreambuf_iterator<char>());
-  }
+  if (ctx.redis_mode()) return redis_set(ctx, a);
+  auto value = read_set_value(ctx, a);
+  if (!value) return to_int(ExitCode::usage);
   std::string query;
   const auto param = [&](const std::string& name, const std::string& v) {
     query += (query.empty() ? "?" : "&") + name + "=" + url_encode(v);
@@ -133,42 +93,30 @@ int set(Context& ctx, const SetArgs& a) {
   for (const auto& t : a.tags) param("tag", t);
   std::vector<std::pair<std::string, std::string>> headers;
   if (!a.content_type.empty()) headers.emplace_back("Content-Type", a.content_type);
-  const auto size = value.size();
-  auto r = ctx.call(http::verb::put, key_path(a.key.ns, a.key.key) + query, std::move(value), {},
+  const auto size = value->size();
+  auto r = ctx.call(http::verb::put, key_path(a.key.ns, a.key.key) + query, std::move(*value), {},
                     headers);
   if (!r) return r.exit;
-  if (ctx.json) {
-    json::object o{{"stored", true}, {"namespace", a.key.ns}, {"key", a.key.key}, {"bytes", size}};
-    ctx.out << json::serialize(o) << "\n";
-  } else {
-    ctx.out << "stored " << a.key.ns << "/" << a.key.key << " (" << size << " bytes)\n";
-  }
-  return to_int(ExitCode::ok);
+  return print_stored(ctx, a.key, size);
 }
 
 // --- del ----------------------------------------------------------------------------------
 
 int del(Context& ctx, const KeyArgs& a) {
+  if (ctx.redis_mode()) return redis_del(ctx, a);
   auto r = ctx.call(http::verb::delete_, key_path(a.ns, a.key));
   if (!r) return r.exit;
   auto v = ctx.parse_json(*r.reply);
   if (!v) return to_int(ExitCode::server_error);
   const auto* deleted = v->is_object() ? v->as_object().if_contains("deleted") : nullptr;
   if (deleted == nullptr || !deleted->is_bool()) return ctx.bad_reply("no \"deleted\" member");
-  if (ctx.json) {
-    json::object o{{"deleted", deleted->as_bool()}, {"namespace", a.ns}, {"key", a.key}};
-    ctx.out << json::serialize(o) << "\n";
-  } else if (deleted->as_bool()) {
-    ctx.out << "deleted " << a.ns << "/" << a.key << "\n";
-  } else {
-    ctx.err << "tiercache: " << a.ns << "/" << a.key << ": not found (nothing deleted)\n";
-  }
-  return deleted->as_bool() ? to_int(ExitCode::ok) : to_int(ExitCode::not_found);
+  return print_deleted(ctx, a, deleted->as_bool());
 }
 
 // --- ttl ----------------------------------------------------------------------------------
 
 int ttl(Context& ctx, const KeyArgs& a) {
+  if (ctx.redis_mode()) return redis_ttl(ctx, a);
   auto r = ctx.client().request(http::verb::get, key_path(a.ns, a.key) + "/ttl");
   if (!r) return ctx.unreachable(r.error());
   if (r->status == 404) {
@@ -176,16 +124,7 @@ int ttl(Context& ctx, const KeyArgs& a) {
     const auto v = json::parse(r->body, ec);
     const bool miss = !ec && v.is_object() && v.as_object().if_contains("error") != nullptr &&
                       json::serialize(v).find("key_not_found") != std::string::npos;
-    if (miss) {
-      if (ctx.json) {
-        ctx.out << json::serialize(
-                       json::object{{"found", false}, {"namespace", a.ns}, {"key", a.key}})
-                << "\n";
-      } else {
-        ctx.err << "tiercache: " << a.ns << "/" << a.key << ": not found (a miss)\n";
-      }
-      return to_int(ExitCode::not_found);
-    }
+    if (miss) return print_miss(ctx, a);
   }
   if (r->status != 200) return ctx.refused(*r);
   auto v = ctx.parse_json(*r);
@@ -195,29 +134,13 @@ int ttl(Context& ctx, const KeyArgs& a) {
   const auto fresh_ms = int_of(o, "fresh_ms", -1);
   if (ttl_ms < 0 || fresh_ms < 0) return ctx.bad_reply("no ttl_ms/fresh_ms members");
   const auto* stale = o.if_contains("stale");
-  const bool is_stale = stale != nullptr && stale->is_bool() && stale->as_bool();
-  if (ctx.json) {
-    json::object out{{"found", true},    {"namespace", a.ns},    {"key", a.key},
-                     {"ttl_ms", ttl_ms}, {"fresh_ms", fresh_ms}, {"stale", is_stale}};
-    ctx.out << json::serialize(out) << "\n";
-  } else {
-    Table t({"KEY", "FRESH FOR", "GONE AFTER", "STATE"});
-    t.add({a.ns + "/" + a.key, seconds_text(fresh_ms), seconds_text(ttl_ms),
-           is_stale ? "stale" : "fresh"});
-    t.print(ctx.out);
-  }
-  return to_int(ExitCode::ok);
+  return print_ttl(ctx, a,
+                   TtlInfo{.ttl_ms = ttl_ms,
+                           .fresh_ms = fresh_ms,
+                           .stale = stale != nullptr && stale->is_bool() && stale->as_bool()});
 }
 
 // --- invalidate ---------------------------------------------------------------------------
-
-struct InvalidateArgs {
-  std::string ns;
-  std::vector<std::string> keys;
-  std::vector<std::string> tags;
-  std::string pattern;
-  bool all = false;
-};
 
 int invalidate(Context& ctx, const InvalidateArgs& a) {
   if (a.keys.empty() && a.tags.empty() && a.pattern.empty() && !a.all) {
@@ -225,6 +148,7 @@ int invalidate(Context& ctx, const InvalidateArgs& a) {
                     "invalidate: name what to invalidate: --key, --tag, --pattern or --all\n"
                     "Run 'tiercache invalidate --help' for usage.");
   }
+  if (ctx.redis_mode()) return redis_invalidate(ctx, a);
   json::object body;
   if (!a.keys.empty()) body["keys"] = json::value_from(a.keys);
   if (!a.tags.empty()) body["tags"] = json::value_from(a.tags);
@@ -235,11 +159,111 @@ int invalidate(Context& ctx, const InvalidateArgs& a) {
   if (!r) return r.exit;
   auto v = ctx.parse_json(*r.reply);
   if (!v || !v->is_object()) return to_int(ExitCode::server_error);
-  if (ctx.json) {
-    ctx.out << json::serialize(*v) << "\n";
+  return print_invalidated(ctx, a, v->as_object());
+}
+
+}  // namespace
+
+// --- the printers, shared with redis_commands.cpp -----------------------------------------
+
+std::optional<std::string> read_set_value(Context& ctx, const SetArgs& a) {
+  std::string value;
+  if (!a.file.empty()) {
+    std::ifstream f(a.file, std::ios::binary);
+    if (!f) {
+      ctx.fail(ExitCode::usage, "cannot read --file '" + a.file + "'");
+      return std::nullopt;
+    }
+    value.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  } else if (a.value && *a.value != "-") {
+    value = *a.value;
+  } else {
+    if (ctx.terminal.stdin_tty) {
+      ctx.err << "tiercache: reading the value from stdin (end with Ctrl-D)\n";
+    }
+    value.assign(std::istreambuf_iterator<char>(ctx.in), std::istreambuf_iterator<char>());
+  }
+  return value;
+}
+
+int print_value(Context& ctx, const KeyArgs& a, const FoundValue& v) {
+  if (!ctx.json) {
+    ctx.out << v.body;  // the bytes exactly: no newline added for pipes and files
+    // On a terminal, a value without a final newline would run into the prompt.
+    if (ctx.terminal.stdout_tty && !v.body.empty() && v.body.back() != '\n') ctx.out << "\n";
     return to_int(ExitCode::ok);
   }
-  const auto& o = v->as_object();
+  json::object o{{"found", true}, {"namespace", a.ns}, {"key", a.key}};
+  if (is_valid_utf8(v.body)) {
+    o["value"] = v.body;
+  } else {
+    o["value_base64"] = base64_encode(v.body);
+  }
+  o["content_type"] = v.content_type;
+  o["cache"] = v.cache;
+  o["tier"] = v.tier;
+  if (!v.etag.empty()) o["etag"] = v.etag;
+  o["degraded"] = v.degraded;
+  if (v.ttl) {
+    o["ttl_ms"] = v.ttl->ttl_ms;
+    o["fresh_ms"] = v.ttl->fresh_ms;
+    o["stale"] = v.ttl->stale;
+  }
+  ctx.out << json::serialize(o) << "\n";
+  return to_int(ExitCode::ok);
+}
+
+int print_miss(Context& ctx, const KeyArgs& a) {
+  if (ctx.json) {
+    ctx.out << json::serialize(json::object{{"found", false}, {"namespace", a.ns}, {"key", a.key}})
+            << "\n";
+  } else {
+    ctx.err << "tiercache: " << a.ns << "/" << a.key << ": not found (a miss)\n";
+  }
+  return to_int(ExitCode::not_found);
+}
+
+int print_stored(Context& ctx, const KeyArgs& a, std::size_t bytes) {
+  if (ctx.json) {
+    json::object o{{"stored", true}, {"namespace", a.ns}, {"key", a.key}, {"bytes", bytes}};
+    ctx.out << json::serialize(o) << "\n";
+  } else {
+    ctx.out << "stored " << a.ns << "/" << a.key << " (" << bytes << " bytes)\n";
+  }
+  return to_int(ExitCode::ok);
+}
+
+int print_deleted(Context& ctx, const KeyArgs& a, bool deleted) {
+  if (ctx.json) {
+    json::object o{{"deleted", deleted}, {"namespace", a.ns}, {"key", a.key}};
+    ctx.out << json::serialize(o) << "\n";
+  } else if (deleted) {
+    ctx.out << "deleted " << a.ns << "/" << a.key << "\n";
+  } else {
+    ctx.err << "tiercache: " << a.ns << "/" << a.key << ": not found (nothing deleted)\n";
+  }
+  return deleted ? to_int(ExitCode::ok) : to_int(ExitCode::not_found);
+}
+
+int print_ttl(Context& ctx, const KeyArgs& a, const TtlInfo& t) {
+  if (ctx.json) {
+    json::object out{{"found", true},      {"namespace", a.ns},      {"key", a.key},
+                     {"ttl_ms", t.ttl_ms}, {"fresh_ms", t.fresh_ms}, {"stale", t.stale}};
+    ctx.out << json::serialize(out) << "\n";
+  } else {
+    Table table({"KEY", "FRESH FOR", "GONE AFTER", "STATE"});
+    table.add({a.ns + "/" + a.key, seconds_text(t.fresh_ms), seconds_text(t.ttl_ms),
+               t.stale ? "stale" : "fresh"});
+    table.print(ctx.out);
+  }
+  return to_int(ExitCode::ok);
+}
+
+int print_invalidated(Context& ctx, const InvalidateArgs& a, const json::object& o) {
+  if (ctx.json) {
+    ctx.out << json::serialize(o) << "\n";
+    return to_int(ExitCode::ok);
+  }
   Table t({"INVALIDATED", "COUNT"});
   if (o.contains("keys_deleted")) {
     t.add({"keys deleted", std::to_string(int_of(o, "keys_deleted"))});
@@ -255,8 +279,6 @@ int invalidate(Context& ctx, const InvalidateArgs& a) {
   return to_int(ExitCode::ok);
 }
 
-}  // namespace
-
 void add_cache_commands(CLI::App& app, std::vector<Command>& out) {
   {
     auto args = std::make_shared<KeyArgs>();
@@ -266,8 +288,9 @@ void add_cache_commands(CLI::App& app, std::vector<Command>& out) {
         "Examples:\n"
         "  tiercache get users alice\n"
         "  tiercache get users alice --json    # {found, value, content_type, ttl_ms, ...}\n"
-        "  tiercache get img logo > logo.png");
-    out.push_back({sub, [args](Context& ctx) { return get(ctx, *args); }});
+        "  tiercache get img logo > logo.png\n"
+        "  tiercache --redis redis://127.0.0.1:6379 get users alice   # from Redis, no daemon");
+    out.push_back({sub, [args](Context& ctx) { return get(ctx, *args); }, nullptr});
   }
   {
     auto args = std::make_shared<SetArgs>();
@@ -292,8 +315,10 @@ void add_cache_commands(CLI::App& app, std::vector<Command>& out) {
         "Examples:\n"
         "  tiercache set users alice '{\"name\":\"Alice\"}' --ttl 10m --tag team:red\n"
         "  tiercache set img logo --file logo.png --content-type image/png --priority high\n"
-        "  curl -s https://example.org/feed | tiercache set feeds main --ttl 1m");
-    out.push_back({sub, [args](Context& ctx) { return set(ctx, *args); }});
+        "  curl -s https://example.org/feed | tiercache set feeds main --ttl 1m\n"
+        "With --redis, a TTL not given is the library's 5m (grace 1m), not the namespace's\n"
+        "default_ttl in tiercached.toml.");
+    out.push_back({sub, [args](Context& ctx) { return set(ctx, *args); }, nullptr});
   }
   {
     auto args = std::make_shared<KeyArgs>();
@@ -302,7 +327,7 @@ void add_cache_commands(CLI::App& app, std::vector<Command>& out) {
         "Exit: 0 deleted, 1 there was no such key.\n"
         "Example:\n"
         "  tiercache del users alice");
-    out.push_back({sub, [args](Context& ctx) { return del(ctx, *args); }});
+    out.push_back({sub, [args](Context& ctx) { return del(ctx, *args); }, nullptr});
   }
   {
     auto args = std::make_shared<KeyArgs>();
@@ -313,7 +338,7 @@ void add_cache_commands(CLI::App& app, std::vector<Command>& out) {
         "Examples:\n"
         "  tiercache ttl users alice\n"
         "  tiercache ttl users alice --json    # {ttl_ms, fresh_ms, stale}");
-    out.push_back({sub, [args](Context& ctx) { return ttl(ctx, *args); }});
+    out.push_back({sub, [args](Context& ctx) { return ttl(ctx, *args); }, nullptr});
   }
   {
     auto args = std::make_shared<InvalidateArgs>();
@@ -330,7 +355,7 @@ void add_cache_commands(CLI::App& app, std::vector<Command>& out) {
         "  tiercache invalidate users --tag team:red\n"
         "  tiercache invalidate users --pattern 'session:*'\n"
         "  tiercache invalidate users --all");
-    out.push_back({sub, [args](Context& ctx) { return invalidate(ctx, *args); }});
+    out.push_back({sub, [args](Context& ctx) { return invalidate(ctx, *args); }, nullptr});
   }
 }
 

@@ -1,10 +1,16 @@
 #include "cli/context.hpp"
 
+#include "tiercache/cache/error.hpp"
+#include "tiercache/redis/error.hpp"
+
+#include "cli/redis_session.hpp"
+
 #include <boost/asio/error.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <ostream>
+#include <stdexcept>
 
 namespace tiercache::cli {
 namespace {
@@ -34,6 +40,55 @@ std::string daemon_message(const HttpReply& reply) {
 }
 
 }  // namespace
+
+Context::Context(ServerUrl server_url, std::istream& in_stream, std::ostream& out_stream,
+                 std::ostream& err_stream)
+    : server(std::move(server_url)), in(in_stream), out(out_stream), err(err_stream) {}
+
+Context::~Context() = default;
+
+RedisSession& Context::redis() {
+  if (!redis_) {
+    std::string why;
+    auto target = RedisTarget::parse(redis_url, &why);
+    if (!target) throw std::invalid_argument("--redis '" + redis_url + "': " + why);
+    redis_ = std::make_unique<RedisSession>(std::move(*target), timeout);
+  }
+  return *redis_;
+}
+
+int Context::redis_check() {
+  const auto ec = redis().ping();
+  return ec ? redis_failed(ec) : to_int(ExitCode::ok);
+}
+
+int Context::redis_failed(error_code ec) {
+  const std::string where = redis_ ? redis_->target().text : redis_url;
+  using RE = redis::Errc;
+  using CE = cache::Errc;
+  if (ec == RE::auth_failed || ec == RE::permission_denied) {
+    err << "tiercache: Redis at " << where << " refused us: " << ec.message()
+        << " — check the user and password in --redis\n";
+    return to_int(ExitCode::auth_refused);
+  }
+  if (ec == CE::invalid_key || ec == CE::value_too_large || ec == CE::invalid_argument) {
+    err << "tiercache: " << ec.message() << "\n";
+    return to_int(ExitCode::usage);
+  }
+  const bool unreachable = ec == RE::connect_failed || ec == RE::connect_timeout ||
+                           ec == RE::not_connected || ec == RE::connection_lost ||
+                           ec == RE::reply_timeout || ec == RE::tls_failed ||
+                           ec == RE::handshake_failed || ec == CE::redis_unavailable;
+  if (unreachable) {
+    err << "tiercache: cannot reach Redis at " << where << ": " << ec.message() << " — "
+        << (ec == RE::reply_timeout ? "is it overloaded or stopped? (--timeout)"
+                                    : "is it running? (--redis)")
+        << "\n";
+    return to_int(ExitCode::unreachable);
+  }
+  err << "tiercache: Redis at " << where << ": " << ec.message() << "\n";
+  return to_int(ExitCode::server_error);
+}
 
 HttpClient& Context::client() {
   if (!client_) client_ = std::make_unique<HttpClient>(server, token, timeout);

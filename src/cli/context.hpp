@@ -1,7 +1,9 @@
 #pragma once
-// Context: what every subcommand gets — the daemon's address and token, the output mode, the
-// streams — and the one place where failed calls become a message on stderr and an exit code.
-// Use: auto r = ctx.call(http::verb::get, "/v1/stats"); if (!r) return r.error_exit;
+// Context: what every subcommand gets — the daemon's address and token (or, with --redis, the
+// Redis URL), the output mode, the streams — and the one place where failed calls become a
+// message on stderr and an exit code.
+// Use: auto r = ctx.call(http::verb::get, "/v1/stats"); if (!r) return r.exit;
+//      if (ctx.redis_mode()) { if (int code = ctx.redis_check()) return code; ... ctx.redis() }
 // Thread-safety: not thread-safe; bench's workers make their own HttpClient.
 
 #include "cli/exit_code.hpp"
@@ -18,10 +20,12 @@
 
 namespace tiercache::cli {
 
+class RedisSession;
+
 struct Context {
+  // Out of line, as the destructor: RedisSession is complete only in context.cpp.
   Context(ServerUrl server_url, std::istream& in_stream, std::ostream& out_stream,
-          std::ostream& err_stream)
-      : server(std::move(server_url)), in(in_stream), out(out_stream), err(err_stream) {}
+          std::ostream& err_stream);
 
   ServerUrl server;
   std::string token{};
@@ -31,9 +35,24 @@ struct Context {
   std::ostream& out;
   std::ostream& err;
   Terminal terminal{};
+  // --redis URL (checked by run()): the commands that support it talk to Redis through the
+  // library instead of to the daemon. Empty: the daemon.
+  std::string redis_url{};
+
+  ~Context();
 
   // The connection, made on first use.
   HttpClient& client();
+
+  bool redis_mode() const noexcept { return !redis_url.empty(); }
+  // The link to Redis, made on first use. REQUIRES: redis_mode().
+  RedisSession& redis();
+  // PING: 0 when Redis answers, else the failure is reported and its exit code returned.
+  int redis_check();
+  // Reports a failed Redis or cache operation and returns its exit code: 3 unreachable (or no
+  // answer in time), 4 password or ACL refused, 2 input the cache refused (key, value size,
+  // argument), 5 anything else.
+  int redis_failed(error_code ec);
 
   // The outcome of call(): the reply when the daemon answered with one of the accepted
   // statuses; otherwise the error is already on stderr and `exit` says what to return.
@@ -64,6 +83,7 @@ struct Context {
 
  private:
   std::unique_ptr<HttpClient> client_{};
+  std::unique_ptr<RedisSession> redis_{};
 };
 
 }  // namespace tiercache::cli

@@ -1,5 +1,7 @@
-// stats, health and ratelimit: what the daemon reports about itself, and one rate-limit check.
+// stats, health and ratelimit: what the daemon reports about itself, and one rate-limit check
+// or peek. (stats --redis: redis_commands.cpp.)
 
+#include "cli/cache_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 
@@ -39,6 +41,7 @@ std::string string_of(const json::object& o, std::string_view name) {
 // --- stats --------------------------------------------------------------------------------
 
 int stats(Context& ctx, const std::string& only) {
+  if (ctx.redis_mode()) return redis_stats(ctx, only);
   auto r = ctx.call(http::verb::get, "/v1/stats");
   if (!r) return r.exit;
   auto v = ctx.parse_json(*r.reply);
@@ -159,14 +162,28 @@ struct RateLimitArgs {
   std::string name;
   std::string key;
   std::uint32_t cost = 1;
+  bool peek = false;
 };
 
 int ratelimit(Context& ctx, const RateLimitArgs& a) {
   std::string target = "/v1/ratelimit/" + url_encode(a.name) + "?cost=" + std::to_string(a.cost);
   if (!a.key.empty()) target += "&key=" + url_encode(a.key);
-  auto r = ctx.call(http::verb::post, target, {}, {429});
+  // POST spends; GET peeks (always 200: the answer is in the body).
+  auto r = ctx.call(a.peek ? http::verb::get : http::verb::post, target, {}, {429});
   if (!r) return r.exit;
-  const bool allowed = r->status != 429;
+  bool allowed = r->status != 429;
+  std::int64_t body_retry = 0;
+  if (a.peek) {
+    auto v = ctx.parse_json(*r.reply);
+    if (!v) return to_int(ExitCode::server_error);
+    const auto* o = v->if_object();
+    const auto* member = o != nullptr ? o->if_contains("allowed") : nullptr;
+    if (member == nullptr || !member->is_bool()) {
+      return ctx.bad_reply("no \"allowed\" member: does this tiercached predate the peek?");
+    }
+    allowed = member->as_bool();
+    body_retry = static_cast<std::int64_t>(number_of(*o, "retry_after_s"));
+  }
   const auto header_number = [&](const std::string& name) -> std::int64_t {
     const auto text = r->header(name);
     try {
@@ -178,18 +195,19 @@ int ratelimit(Context& ctx, const RateLimitArgs& a) {
   const auto limit = header_number("ratelimit-limit");
   const auto remaining = header_number("ratelimit-remaining");
   const auto reset = header_number("ratelimit-reset");
-  const auto retry = header_number("retry-after");
+  const auto retry = a.peek ? body_retry : header_number("retry-after");
   const bool degraded = r->header("x-ratelimit-degraded") == "true";
   if (ctx.json) {
     json::object o{{"name", a.name},         {"key", a.key.empty() ? "default" : a.key},
                    {"allowed", allowed},     {"limit", limit},
                    {"remaining", remaining}, {"reset_s", reset},
-                   {"degraded", degraded}};
+                   {"degraded", degraded},   {"peek", a.peek}};
     if (!allowed) o["retry_after_s"] = retry;
     ctx.out << json::serialize(o) << "\n";
   } else {
-    ctx.out << (allowed ? "allowed" : "denied") << "  " << remaining << " of " << limit
-            << " left, window resets in " << reset << " s";
+    ctx.out << (a.peek ? (allowed ? "would allow" : "would deny")
+                       : (allowed ? "allowed" : "denied"))
+            << "  " << remaining << " of " << limit << " left, window resets in " << reset << " s";
     if (!allowed) ctx.out << ", retry after " << retry << " s";
     if (degraded) ctx.out << " (degraded: decided without Redis)";
     ctx.out << "\n";
@@ -208,8 +226,9 @@ void add_ops_commands(CLI::App& app, std::vector<Command>& out) {
         "Examples:\n"
         "  tiercache stats\n"
         "  tiercache stats users\n"
-        "  tiercache stats --json | jq .hit_rate");
-    out.push_back({sub, [only](Context& ctx) { return stats(ctx, *only); }});
+        "  tiercache stats --json | jq .hit_rate\n"
+        "  tiercache --redis redis://127.0.0.1:6379 stats   # Redis's figures, keys per namespace");
+    out.push_back({sub, [only](Context& ctx) { return stats(ctx, *only); }, nullptr});
   }
   {
     auto* sub = app.add_subcommand("health", "the daemon's health assessment and its reasons");
@@ -219,7 +238,9 @@ void add_ops_commands(CLI::App& app, std::vector<Command>& out) {
         "  tiercache health\n"
         "  tiercache health --json | jq -r '.health.reasons[].message'\n"
         "  until tiercache health >/dev/null; do sleep 5; done");
-    out.push_back({sub, [](Context& ctx) { return health(ctx); }});
+    out.push_back({sub, [](Context& ctx) { return health(ctx); },
+                   "the assessment is the daemon's (its mode, breaker, L1); "
+                   "'tiercache --redis URL stats' shows Redis's side"});
   }
   {
     auto args = std::make_shared<RateLimitArgs>();
@@ -229,13 +250,17 @@ void add_ops_commands(CLI::App& app, std::vector<Command>& out) {
     sub->add_option("-k,--key", args->key, "whose budget (a user, an IP); default: \"default\"");
     sub->add_option("-c,--cost", args->cost, "units to spend (default 1)")
         ->check(CLI::Range(1, 999'999'999));
+    sub->add_flag("--peek", args->peek,
+                  "spend nothing: what a check of --cost units would answer now");
     sub->footer(
-        "Every call spends --cost units: the API has no read-only peek.\n"
-        "Exit: 0 allowed, 6 denied (rate-limited), 1 no such limit.\n"
+        "Without --peek every call spends --cost units.\n"
+        "Exit: 0 allowed (would be), 6 denied (would be: rate-limited), 1 no such limit.\n"
         "Examples:\n"
         "  tiercache ratelimit search --key user:42\n"
+        "  tiercache ratelimit search --key user:42 --peek        # usage, nothing spent\n"
         "  tiercache ratelimit search --key 203.0.113.7 --cost 5 --json");
-    out.push_back({sub, [args](Context& ctx) { return ratelimit(ctx, *args); }});
+    out.push_back({sub, [args](Context& ctx) { return ratelimit(ctx, *args); },
+                   "the limit's policy (limit, window, algorithm) is in tiercached's config"});
   }
 }
 

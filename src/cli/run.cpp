@@ -3,6 +3,7 @@
 #include "cli/run.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/redis_session.hpp"
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -25,7 +26,8 @@ Terminal Terminal::of_process() {
 int run(std::vector<std::string> args, std::istream& in, std::ostream& out, std::ostream& err,
         Terminal terminal) {
   CLI::App app{
-      "tiercache: look at and act on a running tiercached over its REST API.\n"
+      "tiercache: look at and act on a running tiercached over its REST API, or on its Redis\n"
+      "through the library (--redis URL: get, set, del, ttl, invalidate, stats, bench).\n"
       "Exit codes: 0 ok, 1 not found / miss, 2 usage, 3 server unreachable, 4 auth refused,\n"
       "5 server error, 6 refused (degraded, rate-limited, failed items), 7 unhealthy.",
       "tiercache"};
@@ -37,9 +39,11 @@ int run(std::vector<std::string> args, std::istream& in, std::ostream& out, std:
       "  tiercache get users alice\n"
       "  tiercache --server http://10.0.0.5:8080 stats\n"
       "  TIERCACHE_TOKEN=... tiercache warm --file keys.txt\n"
+      "  tiercache --redis redis://127.0.0.1:6379 get users alice\n"
       "Run 'tiercache <command> --help' for a command's options and examples.");
   std::string server = "http://127.0.0.1:8080";
   std::string token;
+  std::string redis_url;
   bool json = false;
   bool version = false;
   double timeout_s = 10;
@@ -48,6 +52,9 @@ int run(std::vector<std::string> args, std::istream& in, std::ostream& out, std:
   app.add_option("-t,--token", token,
                  "bearer token for the admin API (warm); default: $TIERCACHE_TOKEN")
       ->envname("TIERCACHE_TOKEN");
+  app.add_option("--redis", redis_url,
+                 "talk to Redis through the library instead of to a daemon: get, set, del, "
+                 "ttl, invalidate, stats, bench (redis://[user:password@]host[:port][/db])");
   app.add_flag("-j,--json", json, "machine-readable JSON on stdout");
   app.add_option("--timeout", timeout_s, "seconds to wait for each answer (default 10)")
       ->check(CLI::Range(0.001, 3600.0));
@@ -86,13 +93,26 @@ int run(std::vector<std::string> args, std::istream& in, std::ostream& out, std:
     err << "tiercache: --server '" << server << "': " << why << "\n";
     return to_int(ExitCode::usage);
   }
+  if (!redis_url.empty()) {
+    std::string redis_why;
+    if (!RedisTarget::parse(redis_url, &redis_why)) {
+      // Not the URL itself: it may carry a password.
+      err << "tiercache: --redis: " << redis_why << "\n";
+      return to_int(ExitCode::usage);
+    }
+  }
   Context ctx(std::move(*url), in, out, err);
   ctx.token = token;
+  ctx.redis_url = redis_url;
   ctx.json = json;
   ctx.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
   ctx.terminal = terminal;
   for (const auto& command : commands) {
     if (command.app->parsed()) {
+      if (ctx.redis_mode() && command.without_redis != nullptr) {
+        return ctx.fail(ExitCode::usage, command.app->get_name() + " has no --redis mode: " +
+                                             command.without_redis + ". Drop --redis.");
+      }
       try {
         const int code = command.run(ctx);
         out.flush();

@@ -81,7 +81,8 @@ void read_latency(const std::string& metrics, Sample& s) {
   std::string line;
   while (std::getline(lines, line)) {
     if (line.rfind(kBucket, 0) != 0) continue;
-    const auto close = line.find('}');
+    // The last '}': route patterns hold braces of their own ({ns}, {key}).
+    const auto close = line.rfind('}');
     if (close == std::string::npos) continue;
     const std::string_view labels(line.data() + kBucket.size() - 1, close - kBucket.size() + 2);
     if (is_monitoring_route(label(labels, "route"))) continue;
@@ -193,9 +194,17 @@ std::string render(const Context& ctx, const Sample& a, const Sample& b, bool li
   ::localtime_r(&now, &tm);
   char clock[16];
   std::strftime(clock, sizeof clock, "%H:%M:%S", &tm);
-  o << "tiercached " << ctx.server.text << "  " << string_of(b.stats, "mode") << "  up "
-    << human_duration(std::chrono::seconds(count_of(b.stats, "uptime_s"))) << "  health " << status
-    << "  " << clock << (live ? "  (q quits)" : "") << "\n";
+  // On a terminal: the title bold, the health in its colour, the table's header bold.
+  const bool color = ctx.terminal.stdout_tty;
+  const auto sgr = [color](const char* code) { return color ? code : ""; };
+  const char* health_color = status == "healthy"    ? "\x1b[32m"
+                             : status == "degraded" ? "\x1b[33m"
+                                                    : "\x1b[31m";
+  o << sgr("\x1b[1m") << "tiercached " << ctx.server.text << sgr("\x1b[0m") << "  "
+    << string_of(b.stats, "mode") << "  up "
+    << human_duration(std::chrono::seconds(count_of(b.stats, "uptime_s"))) << "  health "
+    << sgr(health_color) << status << sgr("\x1b[0m") << "  " << clock << (live ? "  (q quits)" : "")
+    << "\n";
   std::snprintf(buf, sizeof buf, "%.1f", f.ops);
   o << "ops/s    " << buf << "   hit rate " << (f.hit_rate ? percent(*f.hit_rate) : "-")
     << " (interval), ";
@@ -233,7 +242,12 @@ std::string render(const Context& ctx, const Sample& a, const Sample& b, bool li
            std::to_string(count_of(now_ns, "l1_entries")),
            human_bytes(count_of(now_ns, "l1_bytes"))});
   }
-  t.print(o);
+  std::ostringstream table;
+  t.print(table);
+  const std::string rows = table.str();
+  const auto header_end = rows.find('\n');
+  o << sgr("\x1b[1m") << rows.substr(0, header_end) << sgr("\x1b[0m")
+    << (header_end == std::string::npos ? std::string() : rows.substr(header_end));
   return o.str();
 }
 
@@ -356,7 +370,9 @@ void add_top_command(CLI::App& app, std::vector<Command>& out) {
       "  tiercache top\n"
       "  tiercache top --once\n"
       "  tiercache top --json --interval 5 >> cache.log   # one JSON object per frame");
-  out.push_back({sub, [args](Context& ctx) { return top(ctx, *args); }});
+  out.push_back({sub, [args](Context& ctx) { return top(ctx, *args); },
+                 "it watches the daemon's own rates and latency; 'tiercache --redis URL stats' "
+                 "shows Redis's side"});
 }
 
 }  // namespace tiercache::cli

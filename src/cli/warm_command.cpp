@@ -203,7 +203,8 @@ void add_warm_command(CLI::App& app, std::vector<Command>& out) {
       "  tiercache --token \"$TOKEN\" warm --file hot-keys.txt\n"
       "  redis-cli --scan --pattern 'users:*' | sed 's/^users:v[0-9]*:/users /' | "
       "tiercache warm -f -");
-  out.push_back({sub, [args](Context& ctx) { return warm(ctx, *args); }});
+  out.push_back({sub, [args](Context& ctx) { return warm(ctx, *args); },
+                 "warming fills the daemons' L1 and runs their proxy routes"});
 }
 
 }  // namespace tiercache::cli

@@ -38,6 +38,7 @@ RestApi::RestApi(Services& services)
   router_.add(V::post, "/v1/cache/{ns}/batch/set", batch_set);
   router_.add(V::post, "/v1/cache/{ns}/invalidate", invalidate);
   router_.add(V::post, "/v1/ratelimit/{name}", ratelimit);
+  router_.add(V::get, "/v1/ratelimit/{name}", ratelimit);  // the peek: counts nothing
   router_.add(V::get, "/v1/stats", stats);
   router_.add(V::get, "/v1/health", health);
   router_.add(V::get, "/healthz", healthz);

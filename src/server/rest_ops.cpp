@@ -243,7 +243,11 @@ asio::awaitable<Response> RestApi::warm(Request req, Match m) {
   co_return json_response(req, http::status::ok, boost::json::serialize(out));
 }
 
+// POST counts a request against the limit (200 admitted, 429 refused). GET is the peek: what a
+// POST with the same key and cost would answer now, counting nothing, and always 200 (the answer
+// is the body, not the status: a monitor's GET is not itself rate-limited).
 asio::awaitable<Response> RestApi::rate_limit(Request req, Match m) {
+  const bool peek = req.method() == http::verb::get;
   const std::string& name = m.param("name");
   std::string key = "default";
   std::uint32_t cost = 1;
@@ -287,19 +291,22 @@ asio::awaitable<Response> RestApi::rate_limit(Request req, Match m) {
                                       "rate limits need Redis; the daemon runs on L1 alone"});
   }
   auto limiter = it->second;
-  auto d = co_await limiter.allow(name + ":" + key, cost);
+  // Awaitables are lazy: the one not chosen never runs.
+  auto decide = peek ? limiter.peek(name + ":" + key, cost) : limiter.allow(name + ":" + key, cost);
+  auto d = co_await std::move(decide);
   if (!d) co_return error_response(req, from_error_code(d.error()));
   const auto now = std::chrono::system_clock::now();
   const auto reset_s = std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::seconds>(d->reset_at - now).count());
   const auto retry_s = (d->retry_after.count() + 999'999) / 1'000'000;
   Response res;
-  if (d->allowed) {
+  if (d->allowed || peek) {
     boost::json::object body;
-    body["allowed"] = true;
+    body["allowed"] = d->allowed;
     body["limit"] = d->limit;
     body["remaining"] = d->remaining;
     body["reset_s"] = reset_s;
+    if (peek) body["retry_after_s"] = d->allowed ? 0 : std::max<std::int64_t>(1, retry_s);
     res = json_response(req, http::status::ok, boost::json::serialize(body));
   } else {
     res = error_response(req, ApiError{http::status::too_many_requests, "rate_limited",

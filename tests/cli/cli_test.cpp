@@ -2,115 +2,12 @@
 // output and exit code, --json parsed, usage errors (2), an unreachable daemon (3), a refused
 // token (4). Most tests call cli::run in process; one runs the built executable.
 
-#include "cli/run.hpp"
-#include "tests/server/http_client.hpp"
-#include "tests/support/paths.hpp"
-#include "tests/support/process.hpp"
-#include "tests/support/redis_server.hpp"
+#include "tests/cli/cli_fixture.hpp"
 
-#include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
-
-#include <csignal>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-#include <sstream>
-#include <thread>
+#include <atomic>
 
 namespace tiercache::test {
 namespace {
-
-namespace json = boost::json;
-
-constexpr const char* kToken = "cli-test-admin-token-0123456789";
-
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// One tiercached (with its redis-server) for the whole suite: starting them is most of the time.
-class Daemon {
- public:
-  Daemon() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tiercache_cli_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    port_ = free_port();
-    const auto config = dir_ / "tiercached.toml";
-    std::ofstream(config) << "[server]\n"
-                          << "admin_token = \"" << kToken << "\"\n"
-                          << "access_log = \"off\"\n\n"
-                          << "[namespaces.default]\n\n"
-                          << "[namespaces.users]\n"
-                          << "default_ttl = \"10m\"\n\n"
-                          << "[ratelimits.search]\n"
-                          << "limit = 2\n"
-                          << "window = \"1h\"\n";
-    pid_ = spawn_process(
-        {tiercached_binary().string(), "--config", config.string(), "--listen",
-         "127.0.0.1:" + std::to_string(port_), "--redis", redis_.url(), "--threads", "2"},
-        dir_ / "tiercached.log", true);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      try {
-        HttpClient c(port_, std::chrono::seconds(2));
-        if (c.request(http::verb::get, "/healthz").result() == http::status::ok) return;
-      } catch (const boost::system::system_error&) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    throw std::runtime_error("tiercached did not come up; see " +
-                             (dir_ / "tiercached.log").string());
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      if (!reap(pid_, std::chrono::seconds(20))) {
-        ::kill(pid_, SIGKILL);
-        reap(pid_, std::chrono::seconds(5));
-      }
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  const std::filesystem::path& dir() const { return dir_; }
-
- private:
-  RedisServer redis_;
-  std::filesystem::path dir_;
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
-};
-
-class CliTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { daemon_ = std::make_unique<Daemon>(); }
-  static void TearDownTestSuite() { daemon_.reset(); }
-
-  // tiercache --server <daemon> <args...>, stdin from `input`.
-  static Outcome cli(std::vector<std::string> args, const std::string& input = {}) {
-    args.insert(args.begin(), {"--server", daemon_->url()});
-    return cli_raw(std::move(args), input);
-  }
-  static Outcome cli_raw(std::vector<std::string> args, const std::string& input = {}) {
-    std::istringstream in(input);
-    std::ostringstream out, err;
-    Outcome o;
-    o.code = cli::run(std::move(args), in, out, err);
-    o.out = out.str();
-    o.err = err.str();
-    return o;
-  }
-  static json::object parse(const std::string& text) { return json::parse(text).as_object(); }
-
-  static std::unique_ptr<Daemon> daemon_;
-};
-
-std::unique_ptr<Daemon> CliTest::daemon_;
 
 TEST_F(CliTest, SetThenGetGivesTheBytesBack) {
   auto set = cli({"set", "users", "alice", "{\"name\":\"Alice\"}", "--ttl", "5m", "--tag",
@@ -280,6 +177,34 @@ TEST_F(CliTest, RateLimitAllowsThenDenies) {
   EXPECT_EQ(cli({"ratelimit", "search", "--cost", "0"}).code, 2);
 }
 
+TEST_F(CliTest, RateLimitPeekSpendsNothing) {
+  for (int i = 0; i < 3; ++i) {
+    auto peek = cli({"ratelimit", "search", "--key", "peeker", "--peek", "--json"});
+    ASSERT_EQ(peek.code, 0) << peek.err;
+    const auto o = parse(peek.out);
+    EXPECT_TRUE(o.at("allowed").as_bool());
+    EXPECT_TRUE(o.at("peek").as_bool());
+    EXPECT_EQ(o.at("remaining").to_number<int>(), 2);  // peeking spent none of it
+  }
+  ASSERT_EQ(cli({"ratelimit", "search", "--key", "peeker"}).code, 0);
+  auto one = cli({"ratelimit", "search", "--key", "peeker", "--peek"});
+  EXPECT_EQ(one.code, 0) << one.err;
+  EXPECT_NE(one.out.find("would allow  1 of 2 left"), std::string::npos) << one.out;
+  ASSERT_EQ(cli({"ratelimit", "search", "--key", "peeker"}).code, 0);
+  // Spent: the peek says no (exit 6) with the wait, and still spends nothing.
+  auto spent = cli({"ratelimit", "search", "--key", "peeker", "--peek"});
+  EXPECT_EQ(spent.code, 6);
+  EXPECT_NE(spent.out.find("would deny  0 of 2 left"), std::string::npos) << spent.out;
+  EXPECT_NE(spent.out.find("retry after"), std::string::npos) << spent.out;
+  auto json_spent = cli({"ratelimit", "search", "--key", "peeker", "--peek", "--json"});
+  EXPECT_EQ(json_spent.code, 6);
+  const auto o = parse(json_spent.out);
+  EXPECT_FALSE(o.at("allowed").as_bool());
+  EXPECT_GE(o.at("retry_after_s").to_number<int>(), 1);
+  EXPECT_GE(o.at("reset_s").to_number<int>(), 1);
+  EXPECT_EQ(cli({"ratelimit", "nosuchlimit", "--peek"}).code, 1);
+}
+
 TEST_F(CliTest, WarmSendsKeysAndReportsASummary) {
   ASSERT_EQ(cli({"set", "users", "w1", "1"}).code, 0);
   ASSERT_EQ(cli({"set", "users", "w2", "2"}).code, 0);
@@ -356,6 +281,22 @@ TEST_F(CliTest, TopOncePrintsOneFrame) {
   const auto o = parse(j.out);
   EXPECT_TRUE(o.contains("ops_per_s"));
   EXPECT_TRUE(o.at("stats").as_object().contains("namespaces"));
+}
+
+TEST_F(CliTest, TopMeasuresTheLatencyOfRequestsDuringTheInterval) {
+  // Route patterns hold braces ({ns}/{key}): the histogram's labels must still be read.
+  ASSERT_EQ(cli({"set", "default", "lat", "v"}).code, 0);
+  std::atomic<bool> stop = false;
+  std::thread load([&stop] {
+    while (!stop) cli({"get", "default", "lat"});
+  });
+  auto r = cli({"top", "--once", "--interval", "0.5", "--json"});
+  stop = true;
+  load.join();
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto o = parse(r.out);
+  EXPECT_GT(o.at("http_requests").to_number<std::uint64_t>(), 0u) << r.out;
+  EXPECT_TRUE(o.at("latency_p99_s").is_number()) << r.out;
 }
 
 TEST_F(CliTest, UsageErrorsAreExitTwo) {
