@@ -17,6 +17,9 @@
 #
 # How to run (from anywhere; about 1.5 minutes after the build):
 #   bash bench/http/proxy_vs_nginx.sh
+#   TIERCACHE_BUILD_DIR=build/my-release bash bench/http/proxy_vs_nginx.sh   # another build dir
+# TIERCACHE_BUILD_DIR (default build/release, relative to the repo) is configured as Release when
+# it has no CMakeCache.txt yet, then built; the binaries run from there.
 # It installs wrk and nginx-light with apt-get when missing (root only; Debian's nginx service is
 # kept from starting), builds tiercached and example_demo_upstream in Release, and starts
 # redis-server (unix socket, no persistence), the demo upstream, tiercached and nginx (its own
@@ -25,7 +28,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-bin="$repo/build/release"
+bin="${TIERCACHE_BUILD_DIR:-build/release}"
+case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
 connections=(64 256)
 duration=10s
 warmup=2s
@@ -118,9 +122,13 @@ done
 nginx=$(nginx_bin)
 
 # --- 2. build ----------------------------------------------------------------------------------
-say "building tiercached and example_demo_upstream (Release)"
-cmake --preset release >/dev/null
-cmake --build --preset release --target tiercached example_demo_upstream >&2
+say "building tiercached and example_demo_upstream (Release, in $bin)"
+if [ ! -f "$bin/CMakeCache.txt" ]; then
+  cmake --preset release -B "$bin" >/dev/null
+fi
+grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$bin/CMakeCache.txt" ||
+  say "warning: $bin is not a Release build; the figures will not be comparable"
+cmake --build "$bin" --target tiercached example_demo_upstream >&2
 
 # --- 3. start ----------------------------------------------------------------------------------
 dir=$(mktemp -d /tmp/proxy_vs_nginx.XXXXXX)

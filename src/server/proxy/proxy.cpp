@@ -46,11 +46,13 @@ struct Proxy::RouteState {
 };
 
 // One upstream fetch: what fetch_for_cache needs, kept alive by itself (the cache runs loaders
-// detached, so one may outlive the request that started it).
+// detached, so one may outlive the request that started it). It keeps the client's request and
+// builds the upstream one only when a loader runs: a hit never needs it.
 struct Proxy::Fetch {
   std::shared_ptr<const Proxy::RouteState> state;
   std::shared_ptr<const cache::TtlPolicy> ttl_policy;
-  Request request;
+  Request client;
+  RouteRequest in;
   std::optional<std::chrono::sys_days> date;
   // What the loader saw, for the error its caller answers with.
   std::atomic<unsigned> upstream_status{0};
@@ -123,8 +125,10 @@ asio::awaitable<Result<std::string>> fetch_for_cache(std::shared_ptr<Fetch> fetc
       co_return ratelimit::Errc::rate_limited;
     }
   }
+  Request upstream = state.route.upstream_request(fetch->in, fetch->client);
+  upstream.method(http::verb::get);  // a HEAD is fetched as its GET, to be kept
   const auto start = std::chrono::steady_clock::now();
-  auto res = co_await state.upstream->send(fetch->request);
+  auto res = co_await state.upstream->send(std::move(upstream));
   count_upstream(
       state.metrics, res,
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start));
@@ -145,7 +149,7 @@ Response answer(const Request& req, const StoredResponse& stored, std::string_vi
   res.set("X-Cache", x_cache);
   res.set(http::field::age, std::to_string(std::max<std::int64_t>(0, age.count())));
   const bool bodiless = stored.status < 200 || stored.status == 204 || stored.status == 304;
-  if (!bodiless) res.body() = std::string(stored.body);
+  if (!bodiless) res.body().assign(stored.body.data(), stored.body.size());
   res.keep_alive(req.keep_alive());
   res.prepare_payload();
   return res;
@@ -284,23 +288,23 @@ asio::awaitable<Response> Proxy::handle(Request req, const Route& route) {
     state->metrics.errors->inc();
     co_return error_response(req, *err);
   }
-  auto& in = std::get<RouteRequest>(parsed);
   // A HEAD is served as its GET (the session sends only the header), so both share the entry.
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  const bool cached = get && !client_bypasses_cache(req);
   auto fetch = std::make_shared<Fetch>();
-  fetch->state = state;
+  fetch->state = std::move(state);
   fetch->ttl_policy = ttl_policy_;
-  fetch->request = route.upstream_request(in, req);
-  if (get) fetch->request.method(http::verb::get);
-  fetch->date = route.date_of(in);
-  if (get && !client_bypasses_cache(req)) {
-    co_return co_await cached_get(std::move(req), std::move(fetch), std::move(in));
-  }
-  co_return co_await bypass(std::move(req), std::move(fetch), std::move(in));
+  fetch->in = std::get<RouteRequest>(std::move(parsed));
+  fetch->date = route.date_of(fetch->in);
+  fetch->client = std::move(req);
+  if (cached) co_return co_await cached_get(std::move(fetch));
+  co_return co_await bypass(std::move(fetch));
 }
 
-asio::awaitable<Response> Proxy::cached_get(Request req, std::shared_ptr<Fetch> fetch,
-                                            RouteRequest in) {
+asio::awaitable<Response> Proxy::cached_get(std::shared_ptr<Fetch> fetch) {
+  // Read only, here and by the loader: the fetch keeps it for both.
+  const Request& req = fetch->client;
+  const RouteRequest& in = fetch->in;
   const RouteState& state = *fetch->state;
   const Route& route = state.route;
   const RouteConfig& cfg = route.config();
@@ -351,12 +355,13 @@ asio::awaitable<Response> Proxy::cached_get(Request req, std::shared_ptr<Fetch> 
   co_return answer(req, *stored, x_cache, age);
 }
 
-asio::awaitable<Response> Proxy::bypass(Request req, std::shared_ptr<Fetch> fetch,
-                                        RouteRequest in) {
+asio::awaitable<Response> Proxy::bypass(std::shared_ptr<Fetch> fetch) {
+  const Request& req = fetch->client;
+  const RouteRequest& in = fetch->in;
   const RouteState& state = *fetch->state;
   const Route& route = state.route;
   state.metrics.bypass->inc();
-  if (fetch->request.method() == http::verb::get) {
+  if (req.method() == http::verb::get || req.method() == http::verb::head) {
     // A refresh the client asked for: fetched now, and kept when the answer may be.
     cache::LoadContext context;
     auto bytes = co_await fetch_for_cache(fetch, context);
@@ -377,7 +382,7 @@ asio::awaitable<Response> Proxy::bypass(Request req, std::shared_ptr<Fetch> fetc
   }
   // Not a GET: passed through as it is, never cached.
   const auto start = std::chrono::steady_clock::now();
-  auto res = co_await state.upstream->send(std::move(fetch->request));
+  auto res = co_await state.upstream->send(route.upstream_request(in, req));
   count_upstream(
       state.metrics, res,
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start));

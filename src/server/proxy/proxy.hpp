@@ -46,8 +46,8 @@ class Proxy {
   struct Fetch;       // one upstream call and what it needs (proxy.cpp)
 
  private:
-  asio::awaitable<Response> cached_get(Request req, std::shared_ptr<Fetch> fetch, RouteRequest in);
-  asio::awaitable<Response> bypass(Request req, std::shared_ptr<Fetch> fetch, RouteRequest in);
+  asio::awaitable<Response> cached_get(std::shared_ptr<Fetch> fetch);
+  asio::awaitable<Response> bypass(std::shared_ptr<Fetch> fetch);
 
   Services& services_;
   std::shared_ptr<const cache::TtlPolicy> ttl_policy_;
