@@ -155,5 +155,13 @@ doc = {
   },
  },
 }
+# Sections too long for the tables above live as JSON fragments in scripts/openapi/: each holds
+# "paths" (merged per method into any path already above) and "schemas".
+import glob, os
+for fragment in sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'openapi', '*.json'))):
+  part = json.load(open(fragment))
+  for path, methods in part["paths"].items():
+    doc["paths"].setdefault(path, {}).update(methods)
+  doc["components"]["schemas"].update(part["schemas"])
 json.dump(doc, open('docs/openapi.json', 'w'), indent=2)
 open('docs/openapi.json', 'a').write('\n')

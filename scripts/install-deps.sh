@@ -16,6 +16,8 @@ packages=(
   procps
   # promtool checks the daemon's /metrics (tests/server/promtool_test.cpp)
   prometheus
+  # the dashboard page's test drives Debian's headless Chromium (tests/dashboard/)
+  chromium
 )
 
 missing=()

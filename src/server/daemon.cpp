@@ -10,6 +10,7 @@
 
 #include "tiercache/redis/cluster_client.hpp"
 
+#include "server/dashboard/history.hpp"
 #include "server/mcp/tool_sets.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -201,6 +202,8 @@ void Daemon::start(bool serve_http) {
                                          .session_idle_timeout = config_.mcp.session_idle_timeout});
       services_.mcp = mcp_http_.get();
     }
+    // The dashboard's 15 minutes of history, sampled every 2 s from here on.
+    services_.dashboard = dashboard::History::start(io_.get_executor(), services_);
     api_ = std::make_unique<RestApi>(services_);
     auto log = std::make_shared<AccessLog>(config_.access_log);
     RestApi* api = api_.get();
@@ -248,6 +251,7 @@ void Daemon::on_drained() {
     asio::post(*calendar_strand_, [timer = calendar_cleanup_.get()] { timer->cancel(); });
   }
   if (calendar_redis_) calendar_redis_->stop();
+  if (services_.dashboard) services_.dashboard->stop();
   services_.limiters.clear();
   if (services_.control) services_.control->stop();
   work_.reset();
@@ -294,6 +298,7 @@ void Daemon::stop() {
   calendar_.reset();
   calendar_cleanup_.reset();
   calendar_redis_.reset();
+  services_.dashboard.reset();
   services_.control.reset();
   spdlog::info("tiercached stopped");
 }

@@ -3,6 +3,8 @@
 
 #include "server/rest_api.hpp"
 
+#include "server/dashboard/history.hpp"
+#include "server/dashboard/routes.hpp"
 #include "server/mcp/http_transport.hpp"
 #include "server/openapi.hpp"
 #include "server/proxy/proxy.hpp"
@@ -51,11 +53,14 @@ RestApi::RestApi(Services& services)
   router_.add(V::post, "/mcp", mcp_post);
   router_.add(V::get, "/mcp", mcp_get);
   router_.add(V::delete_, "/mcp", mcp_delete);
+  dashboard::add_routes(router_);  // the page at / and /dashboard, GET /v1/dashboard
 }
 
 asio::awaitable<Response> RestApi::handle(Request req) {
   const auto start = std::chrono::steady_clock::now();
   const std::string method(req.method_string());
+  // The target, for the dashboard's slow-operation log (recorded only if the request is slow).
+  std::string target = services_.dashboard ? std::string(req.target()) : std::string();
   Response res;
   std::string route;  // the metrics label: a route pattern or "proxy:<name>", never user data
   const proxy::Route* proxied =
@@ -78,11 +83,16 @@ asio::awaitable<Response> RestApi::handle(Request req) {
   }
   const auto status = std::to_string(res.result_int());
   requests_.with({method, route, status}).inc();
-  durations_.with({route}).observe(std::chrono::steady_clock::now() - start);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  durations_.with({route}).observe(elapsed);
+  if (services_.dashboard && elapsed >= services_.dashboard->slow_log().threshold()) {
+    services_.dashboard->slow_log().record(method + " " + route, target, elapsed, status);
+  }
   co_return res;
 }
 
 asio::awaitable<Response> RestApi::dispatch(Request req, Match m) {
+  if (dashboard::owns(m.route)) co_return dashboard::handle(services_, req, m);
   switch (m.route) {
     case cache_get:
       co_return co_await get_value(std::move(req), std::move(m));

@@ -2,10 +2,11 @@
 // RestApi: the daemon's HTTP API v1 (docs/openapi.json is its contract):
 //   GET|PUT|DELETE /v1/cache/{ns}/{key}   GET /v1/cache/{ns}/{key}/ttl
 //   POST /v1/cache/{ns}/batch/get|set     POST /v1/cache/{ns}/invalidate
-//   POST /v1/ratelimit/{name}             GET /v1/stats
+//   POST|GET /v1/ratelimit/{name}         GET /v1/stats   (GET: a peek, nothing counted)
 //   POST /v1/admin/namespaces/{ns}/clear  POST /v1/admin/stats/reset   (bearer token)
 //   POST /v1/admin/warm                                                  (bearer token)
 //   GET /healthz /readyz /metrics /openapi.json
+//   GET / /dashboard /dashboard/{file} /v1/dashboard   (the page: server/dashboard/routes.hpp)
 //   POST|GET|DELETE /mcp                  (MCP Streamable HTTP: server/mcp/http_transport.hpp)
 // and hands requests under a proxy route's prefix to the caching proxy (server/proxy/proxy.hpp).
 // Use: HttpServer server(ex, limits, [&api](Request r) { return api.handle(std::move(r)); }, log);

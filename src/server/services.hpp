@@ -25,6 +25,9 @@ class Proxy;
 namespace mcp {
 class HttpTransport;
 }
+namespace dashboard {
+class History;
+}
 }  // namespace tiercache::server
 namespace tiercache::health {
 class HealthMonitor;
@@ -57,6 +60,9 @@ struct Services {
   // One per [ratelimits.<name>]; empty in L1-only mode.
   std::map<std::string, ratelimit::Limiter, std::less<>> limiters{};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // The dashboard's sampler and slow-operation log (server/dashboard/history.hpp); null in
+  // `tiercached mcp` (no HTTP) and once the daemon has stopped.
+  std::shared_ptr<dashboard::History> dashboard{};
   // Set when shutdown begins: /readyz answers 503 from then on.
   std::atomic<bool> draining{false};
 
