@@ -2,7 +2,8 @@
 // 256 concurrent callers, and in the same run redis-benchmark against the same private
 // redis-server with the same number of requests in flight (256 = -c 16 -P 16). Prints ops/s,
 // p50, p99, their ratio, and our CPU time per operation (getrusage around our run).
-// Run: build/rel/bench/client_bench [requests-per-case [links]]   (see bench/README.md)
+// Run: build/rel/bench/client_bench [requests-per-case [links [case]]]   (see bench/README.md)
+// `case` runs one case only, for profiling: e.g. GET/100/256 (op/size/in-flight).
 
 #include "tiercache/redis/client.hpp"
 
@@ -120,6 +121,7 @@ void print_machine() {
 int main(int argc, char** argv) {
   const std::size_t requests = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
   const std::size_t links = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1;
+  const std::string only = argc > 3 ? argv[3] : "";
   print_machine();
   std::printf("client:  %zu pipelined link(s), %zu requests per case\n", links, requests);
   tiercache::bench::PrivateRedis server;
@@ -143,6 +145,9 @@ int main(int argc, char** argv) {
     for (bool set : {true, false}) {
       for (std::size_t in_flight :
            {std::size_t{1}, std::size_t{16}, std::size_t{64}, std::size_t{256}}) {
+        const std::string name = std::string(set ? "SET" : "GET") + "/" + std::to_string(size) +
+                                 "/" + std::to_string(in_flight);
+        if (!only.empty() && only != name) continue;
         const std::size_t n = in_flight == 1 ? requests / 5 : requests;
         Figures ours = run_ours(io, client, set, value, in_flight, n);
         Figures base = run_baseline(server.port(), set, size, in_flight, n);

@@ -137,7 +137,11 @@ void Connection::Impl::add(resp::Request request, Handler handler) {
     slot.template emplace<CancelHandler>(CancelHandler{weak_from_this(), *id});
   pending_.store(mux_.pending(), std::memory_order_relaxed);
   wake_watchdog(deadline);
-  if (phase_ == Phase::connected) wake_writer();
+  if (phase_ != Phase::connected) return;
+  // Alone on an idle link: send it now rather than through the writer coroutine, which costs a
+  // scheduler round and a poll of the reactor. Under load the writer batches as before.
+  if (writer_idle_ && mux_.pending() == 1 && write_now()) return;
+  wake_writer();
 }
 
 void Connection::Impl::cancel(detail::Multiplexer::Id id, asio::cancellation_type type) {

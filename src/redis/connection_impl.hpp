@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <vector>
 
 namespace tiercache::redis {
@@ -64,6 +65,9 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   void close_transport() noexcept;
   void notify(LinkEvent::Kind kind, error_code ec);
   void wake_writer();
+  // Writes the waiting requests with one non-blocking send while the writer is idle (plain TCP
+  // or unix socket only). False when it cannot (TLS, no socket): the caller wakes the writer.
+  bool write_now();
   void wake_watchdog(Clock::time_point deadline);
   Clock::duration backoff(unsigned failures);
 
@@ -91,6 +95,7 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   Phase phase_ = Phase::idle;
   bool spawned_ = false;
   bool writer_idle_ = false;
+  std::string_view unsent_;  // what write_now could not send; the writer sends it first
   bool delivering_ = false;
   bool connect_timed_out_ = false;
   error_code teardown_;  // why the watchdog closed the link

@@ -18,11 +18,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <utility>
 #include <variant>
 
 namespace tiercache::redis {
@@ -30,6 +32,8 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadSize = 64 << 10;
+// Replies delivered before the writer may send what their callers asked next (see read_loop).
+constexpr std::size_t kDeliverSlice = 32;
 
 bool cancelled(asio::cancellation_state state) {
   return state.cancelled() != asio::cancellation_type::none;
@@ -64,6 +68,7 @@ asio::awaitable<void> Connection::Impl::run(std::shared_ptr<Impl> self) {
 
     ec = co_await run_session();
     close_transport();
+    unsent_ = {};  // points into a batch the lost link may or may not have carried
     protocol_.store(0, std::memory_order_relaxed);
     if (phase_ == Phase::stopped) {
       ec = Errc::stopped;
@@ -130,6 +135,7 @@ asio::awaitable<error_code> Connection::Impl::connect() {
     unix_.emplace(strand_);
     std::tie(ec) = co_await unix_->async_connect(
         asio::local::stream_protocol::endpoint(config_.unix_socket), use_tuple);
+    if (!ec) unix_->non_blocking(true, ec);  // write_now must never block the strand
     if (ec) ec = Errc::connect_failed;
     if (!ec) ec = co_await handshake(*unix_);
   } else {
@@ -156,7 +162,10 @@ asio::awaitable<error_code> Connection::Impl::connect_tcp() {
   if (cec) co_return Errc::connect_failed;
   error_code ignored;
   socket->set_option(asio::ip::tcp::no_delay(true), ignored);
-  if (!config_.tls.enabled) co_return co_await handshake(*tcp_);
+  if (!config_.tls.enabled) {
+    tcp_->non_blocking(true, ignored);  // write_now must never block the strand
+    co_return co_await handshake(*tcp_);
+  }
 
   const std::string& name =
       config_.tls.server_name.empty() ? config_.host : config_.tls.server_name;
@@ -245,7 +254,18 @@ template <class Stream>
 asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
   const bool resp3 = link_protocol_ == 3;
   for (;;) {
+    std::size_t matched = 0;
     for (;;) {
+      if (matched == kDeliverSlice) {
+        // Hand this slice to its callers; if they queued new requests, let the writer send
+        // them before the rest of the batch is delivered, so Redis works while we do.
+        matched = 0;
+        deliver();
+        if (writer_idle_ && mux_.has_waiting()) {
+          wake_writer();
+          co_await asio::post(strand_, asio::use_awaitable);
+        }
+      }
       auto next = reader_.next();
       if (!next) {
         spdlog::warn("redis: {} sent bytes that are not RESP: {}", config_.describe(),
@@ -256,6 +276,7 @@ asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
       if (!*next) break;
       switch (mux_.on_reply(**next, resp3)) {
         case detail::Multiplexer::ReplyKind::matched:
+          ++matched;
           break;
         case detail::Multiplexer::ReplyKind::push:
           deliver();  // earlier replies first: a push may invalidate what they read
@@ -278,9 +299,48 @@ asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
   }
 }
 
+bool Connection::Impl::write_now() {
+  if (!tcp_ && !unix_) return false;
+  const auto now = Clock::now();
+  const auto bytes = mux_.prepare_write(now);
+  if (config_.link_timeout.count() > 0) wake_watchdog(now + config_.link_timeout);
+  error_code ec;
+  const std::size_t n = tcp_ ? tcp_->write_some(asio::buffer(bytes.data(), bytes.size()), ec)
+                             : unix_->write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec && ec != asio::error::would_block) {
+    close_transport();  // the reader sees it and the session ends; the request fails with it
+    return true;
+  }
+  if (n < bytes.size()) {
+    unsent_ = bytes.substr(n);
+    wake_writer();
+    return true;
+  }
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  mux_.on_written();
+  // A no-reply request is complete now; but exec() may be running inline here, and a handler
+  // must never run inside the call that started its operation (the caller may hold a lock).
+  if (!mux_.completions().empty()) {
+    asio::post(strand_, [self = shared_from_this()] { self->deliver(); });
+  }
+  return true;
+}
+
 template <class Stream>
 asio::awaitable<error_code> Connection::Impl::write_loop(Stream& stream) {
   for (;;) {
+    if (!unsent_.empty()) {
+      const auto rest = std::exchange(unsent_, {});
+      auto [ec, n] =
+          co_await asio::async_write(stream, asio::buffer(rest.data(), rest.size()), use_tuple);
+      if (ec) {
+        close_transport();
+        co_return ec;
+      }
+      writes_.fetch_add(1, std::memory_order_relaxed);
+      mux_.on_written();
+      deliver();
+    }
     while (mux_.has_waiting()) {
       const auto now = Clock::now();
       auto bytes = mux_.prepare_write(now);

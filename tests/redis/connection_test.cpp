@@ -248,6 +248,34 @@ TEST_F(ConnectionTest, PipelinesConcurrentRequestsIntoFewWrites) {
   EXPECT_LT(stats.writes, 500u) << "requests were not pipelined";
 }
 
+// A lone request on an idle link leaves at once (Impl::write_now); a no-reply one is then
+// complete, yet its handler must still not run inside the exec call that started it: the caller
+// may hold a lock its handler takes (Subscriber does).
+TEST_F(ConnectionTest, ALoneRequestCompletesOutsideTheCallThatStartedIt) {
+  Connection conn(io_.executor(), config_for(server_));
+  conn.start();
+  ASSERT_TRUE(exec_sync(conn, command("PING")));
+  for (int i = 0; i < 20; ++i) {
+    std::promise<bool> done;
+    std::atomic<bool> inside{false};
+    asio::post(conn.get_executor(), [&] {
+      inside = true;
+      resp::Request subscribe = command("SUBSCRIBE", "lone:" + std::to_string(i));
+      subscribe.flags().no_reply = true;
+      conn.async_exec(std::move(subscribe),
+                      [&](error_code ec, resp::Reply) { done.set_value(!inside && !ec); });
+      inside = false;
+    });
+    auto f = done.get_future();
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    EXPECT_TRUE(f.get()) << "request " << i;
+  }
+  // One write per lone request: none waited for another to fill a batch.
+  const auto before = conn.stats();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(exec_sync(conn, command("PING")));
+  EXPECT_EQ(conn.stats().writes - before.writes, 10u);
+}
+
 TEST_F(ConnectionTest, TheCoroutineApiReturnsAResult) {
   Connection conn(io_.executor(), config_for(server_));
   conn.start();
