@@ -8,6 +8,7 @@
 #include "server/proxy/proxy.hpp"
 #include "server/request_input.hpp"
 #include "server/rest_api.hpp"
+#include "server/stats_counters.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <openssl/crypto.h>
@@ -15,26 +16,7 @@
 #include <algorithm>
 
 namespace tiercache::server {
-namespace {
-
-std::string_view mode_name(RedisMode mode) {
-  switch (mode) {
-    case RedisMode::connected:
-      return "connected";
-    case RedisMode::unreachable:
-      return "unreachable";
-    case RedisMode::not_configured:
-      return "not_configured";
-  }
-  return "unknown";
-}
-
-double hit_rate(std::uint64_t hits, std::uint64_t others) {
-  const auto total = hits + others;
-  return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 asio::awaitable<Response> RestApi::ready(Request req) {
   boost::json::object body;
@@ -89,41 +71,11 @@ Response RestApi::metrics(const Request& req) const {
 }
 
 Response RestApi::stats_json(const Request& req) const {
-  boost::json::object namespaces;
-  std::uint64_t hits = 0, misses = 0, errors = 0;
-  for (const auto& ns : services_.namespaces->all()) {
-    const cache::CacheStats s = ns->stats();
-    const std::uint64_t ns_hits = s.hits_l1 + s.hits_l2 + s.stale_served;
-    boost::json::object o;
-    o["hits"] = ns_hits;
-    o["hits_l1"] = s.hits_l1;
-    o["hits_l2"] = s.hits_l2;
-    o["stale_served"] = s.stale_served;
-    o["misses"] = s.misses;
-    o["errors"] = s.errors;
-    o["hit_rate"] = hit_rate(ns_hits, s.misses + s.errors);
-    o["sets"] = ns->counters.sets->value();
-    o["deletes"] = ns->counters.deletes->value();
-    o["write_errors"] = ns->counters.write_errors->value();
-    o["invalidations_received"] = s.invalidations_received;
-    o["l1_bytes"] = s.l1_bytes;
-    o["l1_entries"] = s.l1_entries;
-    namespaces[ns->config.name] = std::move(o);
-    hits += ns_hits;
-    misses += s.misses;
-    errors += s.errors;
-  }
-  boost::json::object body;
-  body["hits"] = hits;
-  body["misses"] = misses;
-  body["errors"] = errors;
-  // Hits over reads (hits, misses and failed reads), as CacheStats::hit_ratio.
-  body["hit_rate"] = hit_rate(hits, misses + errors);
+  boost::json::object body = stats_counters(*services_.namespaces);
   body["mode"] = services_.l1_only() ? "l1_only" : "two_tier";
   body["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::steady_clock::now() - services_.started)
                          .count();
-  body["namespaces"] = std::move(namespaces);
   return json_response(req, http::status::ok, boost::json::serialize(body));
 }
 

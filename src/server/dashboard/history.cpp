@@ -17,6 +17,8 @@
 #include "tiercache/health/monitor.hpp"
 #include "tiercache/health/redis_info.hpp"
 
+#include "server/stats_counters.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,23 +42,6 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t = std::chrono::syst
 
 std::uint64_t delta(std::uint64_t now, std::uint64_t before) {
   return now >= before ? now - before : now;
-}
-
-double hit_rate(std::uint64_t hits, std::uint64_t others) {
-  const auto total = hits + others;
-  return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
-}
-
-std::string_view mode_name(RedisMode mode) {
-  switch (mode) {
-    case RedisMode::connected:
-      return "connected";
-    case RedisMode::unreachable:
-      return "unreachable";
-    case RedisMode::not_configured:
-      return "not_configured";
-  }
-  return "unknown";
 }
 
 // A namespace's REST latency buckets now: get, set and delete merged (one family, one set of
@@ -269,39 +254,6 @@ asio::awaitable<void> History::take_sample() {
   if (redis_now) redis_now_ = *redis_now;
 }
 
-json::object History::counters_json() const {
-  // The same figures and formulas as GET /v1/stats (rest_ops.cpp), so the page and the API agree.
-  json::object namespaces;
-  std::uint64_t hits = 0, misses = 0, errors = 0;
-  for (const auto& ns : services_.namespaces->all()) {
-    const cache::CacheStats s = ns->stats();
-    const std::uint64_t ns_hits = s.hits_l1 + s.hits_l2 + s.stale_served;
-    json::object o;
-    o["hits"] = ns_hits;
-    o["hits_l1"] = s.hits_l1;
-    o["hits_l2"] = s.hits_l2;
-    o["stale_served"] = s.stale_served;
-    o["misses"] = s.misses;
-    o["errors"] = s.errors;
-    o["hit_rate"] = hit_rate(ns_hits, s.misses + s.errors);
-    o["sets"] = ns->counters.sets->value();
-    o["deletes"] = ns->counters.deletes->value();
-    o["l1_bytes"] = s.l1_bytes;
-    o["l1_entries"] = s.l1_entries;
-    o["l1_capacity_bytes"] = ns->cache->options().l1_bytes;
-    o["l1_evictions"] = s.l1.evicted_size + s.l1.evicted_expired;
-    namespaces[ns->config.name] = std::move(o);
-    hits += ns_hits;
-    misses += s.misses;
-    errors += s.errors;
-  }
-  return json::object{{"hits", hits},
-                      {"misses", misses},
-                      {"errors", errors},
-                      {"hit_rate", hit_rate(hits, misses + errors)},
-                      {"namespaces", std::move(namespaces)}};
-}
-
 // The health monitor's last verdict (probed every 15 s; never probed for a page), overruled by
 // the sampler's own INFO when that failed since: the badge must not say healthy while Redis is
 // gone. In L1-only mode, what GET /v1/health says: degraded, and why.
@@ -404,7 +356,8 @@ json::object History::report(std::uint64_t since) const {
                       std::chrono::steady_clock::now() - services_.started)
                       .count();
   o["admin_enabled"] = !services_.config->admin_token.empty();
-  o["stats"] = counters_json();
+  // The same figures and formulas as GET /v1/stats, so the page and the API agree.
+  o["stats"] = stats_counters(*services_.namespaces);
 
   json::array limits;
   for (const auto& [name, limiter] : limiters_) {

@@ -103,7 +103,6 @@ class History : public std::enable_shared_from_this<History> {
   asio::awaitable<void> take_sample();
   asio::awaitable<std::optional<RedisNow>> read_redis();
   asio::awaitable<void> read_calendar();
-  boost::json::object counters_json() const;
   boost::json::object status_json() const TIERCACHE_REQUIRES(mu_);
   boost::json::object redis_json() const TIERCACHE_REQUIRES(mu_);
   boost::json::value calendar_json() const TIERCACHE_REQUIRES(mu_);

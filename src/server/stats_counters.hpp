@@ -1,0 +1,27 @@
+#pragma once
+// The cache counters of GET /v1/stats, in all and per namespace, as one JSON object: the REST
+// API and the dashboard both answer with it, so the page and the API always agree.
+// Use: boost::json::object body = stats_counters(*services.namespaces);
+// Thread-safety: as Namespaces (safe from any thread).
+
+#include "server/namespaces.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace tiercache::server {
+
+enum class RedisMode;
+
+// Hits over reads (hits, misses and failed reads), as CacheStats::hit_ratio; 0 before any read.
+double hit_rate(std::uint64_t hits, std::uint64_t others) noexcept;
+
+// {"hits", "misses", "errors", "hit_rate", "namespaces": {name: {...}}}.
+boost::json::object stats_counters(const Namespaces& namespaces);
+
+// "connected", "unreachable" or "not_configured", as /readyz and /v1/stats say it.
+std::string_view mode_name(RedisMode mode) noexcept;
+
+}  // namespace tiercache::server
