@@ -102,6 +102,7 @@ for call in '"cache_set","arguments":{"namespace":"notes","key":"greeting","valu
 done
 
 echo
+echo "Dashboard: http://$daemon/ (in a browser)"
 echo "Stats: curl -s http://$daemon/v1/stats    Metrics: curl -s http://$daemon/metrics"
 echo "Try:   curl -si 'http://$daemon/weather?city=Paris'   and   curl -si 'http://$daemon/events?location=Paris&date=2026-12-24'"
 if [ -t 0 ]; then
