@@ -114,4 +114,13 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(total_ms);
 }
 
+std::uint64_t count_of(const boost::json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr) return 0;
+  if (v->is_uint64()) return v->as_uint64();
+  if (v->is_int64()) return v->as_int64() < 0 ? 0 : static_cast<std::uint64_t>(v->as_int64());
+  if (v->is_double()) return static_cast<std::uint64_t>(v->as_double());
+  return 0;
+}
+
 }  // namespace tiercache::cli

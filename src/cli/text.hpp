@@ -1,8 +1,11 @@
 #pragma once
-// Text helpers of the human output: aligned tables, byte and duration formats. (Whether a value
+// Text helpers of the human output: aligned tables, byte and duration formats, and the counters
+// read out of the daemon's JSON for them. (Whether a value
 // travels in JSON as a string or as base64: tiercache/base/json_text.hpp, as the daemon does.)
 // Use: Table t({"NAMESPACE", "HITS"}); t.add({"users", "12"}); t.print(out);
 // Thread-safety: values and pure functions.
+
+#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -26,6 +29,9 @@ class Table {
  private:
   std::vector<std::vector<std::string>> rows_;
 };
+
+// The counter `name` of a daemon's JSON object: 0 when absent, negative or not a number.
+std::uint64_t count_of(const boost::json::object& o, std::string_view name);
 
 // 1536 -> "1.5 KiB".
 std::string human_bytes(std::uint64_t bytes);

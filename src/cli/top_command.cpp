@@ -46,15 +46,6 @@ struct Sample {
   std::uint64_t http_count = 0;
 };
 
-std::uint64_t count_of(const json::object& o, std::string_view name) {
-  const auto* v = o.if_contains(name);
-  if (v == nullptr) return 0;
-  if (v->is_uint64()) return v->as_uint64();
-  if (v->is_int64()) return v->as_int64() < 0 ? 0 : static_cast<std::uint64_t>(v->as_int64());
-  if (v->is_double()) return static_cast<std::uint64_t>(v->as_double());
-  return 0;
-}
-
 std::string string_of(const json::object& o, std::string_view name) {
   const auto* v = o.if_contains(name);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();

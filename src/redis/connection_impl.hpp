@@ -68,6 +68,9 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   // Writes the waiting requests with one non-blocking send while the writer is idle (plain TCP
   // or unix socket only). False when it cannot (TLS, no socket): the caller wakes the writer.
   bool write_now();
+  // Every waiting request, coalesced into one buffer and now counted as written (the watchdog
+  // told of the link deadline). REQUIRES: mux_.has_waiting().
+  std::string_view take_batch();
   void wake_watchdog(Clock::time_point deadline);
   Clock::duration backoff(unsigned failures);
 

@@ -299,11 +299,16 @@ asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
   }
 }
 
-bool Connection::Impl::write_now() {
-  if (!tcp_ && !unix_) return false;
+std::string_view Connection::Impl::take_batch() {
   const auto now = Clock::now();
   const auto bytes = mux_.prepare_write(now);
   if (config_.link_timeout.count() > 0) wake_watchdog(now + config_.link_timeout);
+  return bytes;
+}
+
+bool Connection::Impl::write_now() {
+  if (!tcp_ && !unix_) return false;
+  const auto bytes = take_batch();
   error_code ec;
   const std::size_t n = tcp_ ? tcp_->write_some(asio::buffer(bytes.data(), bytes.size()), ec)
                              : unix_->write_some(asio::buffer(bytes.data(), bytes.size()), ec);
@@ -329,22 +334,9 @@ bool Connection::Impl::write_now() {
 template <class Stream>
 asio::awaitable<error_code> Connection::Impl::write_loop(Stream& stream) {
   for (;;) {
-    if (!unsent_.empty()) {
-      const auto rest = std::exchange(unsent_, {});
-      auto [ec, n] =
-          co_await asio::async_write(stream, asio::buffer(rest.data(), rest.size()), use_tuple);
-      if (ec) {
-        close_transport();
-        co_return ec;
-      }
-      writes_.fetch_add(1, std::memory_order_relaxed);
-      mux_.on_written();
-      deliver();
-    }
-    while (mux_.has_waiting()) {
-      const auto now = Clock::now();
-      auto bytes = mux_.prepare_write(now);
-      if (config_.link_timeout.count() > 0) wake_watchdog(now + config_.link_timeout);
+    while (!unsent_.empty() || mux_.has_waiting()) {
+      // What write_now could not send goes first: it is the head of the written region.
+      const auto bytes = unsent_.empty() ? take_batch() : std::exchange(unsent_, {});
       auto [ec, n] =
           co_await asio::async_write(stream, asio::buffer(bytes.data(), bytes.size()), use_tuple);
       if (ec) {

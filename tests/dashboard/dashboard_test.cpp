@@ -9,6 +9,7 @@
 #include "server/dashboard/sample.hpp"
 #include "tests/server/http_client.hpp"
 #include "tests/server/mcp_client.hpp"
+#include "tests/server/tiercached_process.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
@@ -37,64 +38,24 @@ constexpr const char* kChromium = "/usr/bin/chromium";
 
 // One tiercached (with its redis-server) for the suite, as an operator runs it: a config file,
 // an admin token, two namespaces, a rate limit, the calendar on.
-class Daemon {
- public:
-  Daemon() {
-    dir_ = fs::temp_directory_path() / ("tiercache_dashboard_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    port_ = free_port();
-    const auto config = dir_ / "tiercached.toml";
-    std::ofstream(config) << "[server]\n"
-                          << "admin_token = \"" << kToken << "\"\n"
-                          << "access_log = \"off\"\n\n"
-                          << "[namespaces.users]\n"
-                          << "default_ttl = \"10m\"\n\n"
-                          << "[namespaces.flights]\n"
-                          << "default_ttl = \"5m\"\n\n"
-                          << "[ratelimits.search]\n"
-                          << "limit = 5\n"
-                          << "window = \"1h\"\n";
-    pid_ = spawn_process(
-        {tiercached_binary().string(), "--config", config.string(), "--listen",
-         "127.0.0.1:" + std::to_string(port_), "--redis", redis_.url(), "--threads", "2"},
-        dir_ / "tiercached.log", true);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      try {
-        HttpClient c(port_, std::chrono::seconds(2));
-        if (c.request(V::get, "/healthz").result() == http::status::ok) return;
-      } catch (const boost::system::system_error&) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    throw std::runtime_error("tiercached did not come up; see " +
-                             (dir_ / "tiercached.log").string());
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      if (!reap(pid_, std::chrono::seconds(20))) {
-        ::kill(pid_, SIGKILL);
-        reap(pid_, std::chrono::seconds(5));
-      }
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  RedisServer redis_;
-  fs::path dir_;
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
-};
+std::unique_ptr<TiercachedProcess> start_daemon() {
+  return std::make_unique<TiercachedProcess>("dashboard", std::string("[server]\n") +
+                                                              "admin_token = \"" + kToken +
+                                                              "\"\n"
+                                                              "access_log = \"off\"\n\n"
+                                                              "[namespaces.users]\n"
+                                                              "default_ttl = \"10m\"\n\n"
+                                                              "[namespaces.flights]\n"
+                                                              "default_ttl = \"5m\"\n\n"
+                                                              "[ratelimits.search]\n"
+                                                              "limit = 5\n"
+                                                              "window = \"1h\"\n");
+}
 
 class DashboardTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    daemon_ = std::make_unique<Daemon>();
+    daemon_ = start_daemon();
     put_load();
   }
   static void TearDownTestSuite() { daemon_.reset(); }
@@ -151,10 +112,10 @@ class DashboardTest : public ::testing::Test {
     });
   }
 
-  static std::unique_ptr<Daemon> daemon_;
+  static std::unique_ptr<TiercachedProcess> daemon_;
 };
 
-std::unique_ptr<Daemon> DashboardTest::daemon_;
+std::unique_ptr<TiercachedProcess> DashboardTest::daemon_;
 
 TEST_F(DashboardTest, ServesThePageAtRootAndAtDashboardWithCachingHeaders) {
   auto root = client().request(V::get, "/");
