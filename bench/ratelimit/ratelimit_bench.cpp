@@ -8,7 +8,13 @@
 // its whole process's CPU time per call (INFO cpu: reading, parsing, the script, replying), the
 // steadier figure on a shared machine. srv-bound = the baseline's Redis CPU per call / ours: the
 // ratio Redis's one thread allows when it is what limits both (see bench/README.md).
-// Run: build/rel/bench/ratelimit_bench [decisions-per-case]   (see bench/README.md)
+// Run: build/release/bench/ratelimit_bench [decisions-per-case] [options]   (see bench/README.md)
+//   --redis=HOST:PORT | --redis=unix:PATH   use that server (flushed by nobody: give it an empty
+//                                           one) instead of starting a private redis-server
+//   --algorithm=NAME   only sliding_log, sliding_window or token_bucket     (default: all three)
+//   --limit=N          this limit per minute only                    (default: 120, then 1000000)
+//   --side=ours|baseline|both   measure only the decisions or only the trivial EVALSHA (the other
+//                      side's columns print 0): for a profiler, whose cost is then one side's
 
 #include "tiercache/ratelimit/limiter.hpp"
 #include "tiercache/redis/client.hpp"
@@ -34,7 +40,9 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -83,8 +91,17 @@ asio::awaitable<void> caller(const Operation& op, std::size_t id, std::size_t n,
 // reset() was called.
 class ServerCost {
  public:
-  explicit ServerCost(std::uint16_t port) : context_(redisConnect("127.0.0.1", port)) {}
-  ~ServerCost() { redisFree(context_); }
+  explicit ServerCost(const redis::Config& cfg)
+      : context_(cfg.unix_socket.empty() ? redisConnect(cfg.host.c_str(), cfg.port)
+                                         : redisConnectUnix(cfg.unix_socket.c_str())) {}
+  ~ServerCost() {
+    if (context_ != nullptr) redisFree(context_);
+  }
+  // Empty when connected, else why not.
+  std::string error() const {
+    if (context_ == nullptr) return "out of memory";
+    return context_->err != 0 ? context_->errstr : "";
+  }
   void reset() {
     freeReplyObject(redisCommand(context_, "CONFIG RESETSTAT"));
     cpu0_ = cpu_seconds();
@@ -201,41 +218,127 @@ asio::awaitable<int> decide(ratelimit::Limiter& limiter, const std::string& key)
   co_return d->allowed ? 1 : 0;
 }
 
+struct Options {
+  std::size_t total = 200000;
+  std::string redis;  // empty: a private server
+  std::optional<ratelimit::Algorithm> algorithm;
+  std::optional<std::uint32_t> limit;
+  bool ours = true, baseline = true;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "ratelimit_bench: %s\nusage: ratelimit_bench [decisions-per-case] "
+               "[--redis=HOST:PORT|--redis=unix:PATH] [--algorithm=NAME] [--limit=N] "
+               "[--side=ours|baseline|both]\n",
+               why);
+  std::exit(2);
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    std::string v;  // the text after `name=`
+    const auto value = [&](std::string_view name) {
+      if (!arg.starts_with(name)) return false;
+      v = arg.substr(name.size());
+      return true;
+    };
+    if (value("--redis=")) {
+      o.redis = v;
+    } else if (value("--algorithm=")) {
+      for (auto a : {ratelimit::Algorithm::sliding_log, ratelimit::Algorithm::sliding_window,
+                     ratelimit::Algorithm::token_bucket}) {
+        if (ratelimit::to_string(a) == v) o.algorithm = a;
+      }
+      if (!o.algorithm) usage("unknown --algorithm");
+    } else if (value("--limit=")) {
+      const unsigned long n = std::strtoul(v.c_str(), nullptr, 10);
+      if (n == 0 || n > 0xffffffffUL) usage("--limit wants a number from 1 to 2^32-1");
+      o.limit = static_cast<std::uint32_t>(n);
+    } else if (value("--side=")) {
+      if (v != "ours" && v != "baseline" && v != "both") usage("unknown --side");
+      o.ours = v != "baseline";
+      o.baseline = v != "ours";
+    } else if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string_view::npos) {
+      o.total = std::strtoull(argv[i], nullptr, 10);
+    } else {
+      usage(("unknown argument " + std::string(arg)).c_str());
+    }
+  }
+  if (o.total < kCallers) usage("decisions-per-case must be at least the 64 callers");
+  return o;
+}
+
+// A Config for --redis=HOST:PORT or --redis=unix:PATH.
+redis::Config external_config(const std::string& where) {
+  redis::Config cfg;
+  if (where.starts_with("unix:")) {
+    cfg.unix_socket = where.substr(5);
+    return cfg;
+  }
+  const auto colon = where.rfind(':');
+  const unsigned long port =
+      colon == std::string::npos ? 0 : std::strtoul(where.c_str() + colon + 1, nullptr, 10);
+  if (colon == 0 || port == 0 || port > 65535) usage("--redis wants HOST:PORT or unix:PATH");
+  cfg.host = where.substr(0, colon);
+  cfg.port = static_cast<std::uint16_t>(port);
+  return cfg;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::size_t total = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
+  const Options options = parse_options(argc, argv);
+  const std::size_t total = options.total;
   print_machine();
-  std::printf("client:  1 pipelined link, %zu callers over %zu keys, %zu decisions per case\n",
-              kCallers, kKeys, total);
   spdlog::set_level(spdlog::level::warn);
-  tiercache::bench::PrivateRedis server;
+  std::optional<tiercache::bench::PrivateRedis> server;
+  redis::Config cfg;
+  if (options.redis.empty()) {
+    server.emplace();
+    cfg = server->config();
+  } else {
+    cfg = external_config(options.redis);
+  }
+  std::printf(
+      "client:  1 pipelined link to %s, %zu callers over %zu keys, %zu decisions per case\n",
+      options.redis.empty() ? "a private redis-server" : cfg.describe().c_str(), kCallers, kKeys,
+      total);
+  ServerCost cost(cfg);
+  if (const std::string why = cost.error(); !why.empty()) {
+    std::fprintf(stderr, "ratelimit_bench: cannot reach %s: %s\n", cfg.describe().c_str(),
+                 why.c_str());
+    return 1;
+  }
+  server_cost = &cost;
   asio::io_context io(1);
   auto guard = asio::make_work_guard(io);
   std::thread io_thread([&] { io.run(); });
 
-  redis::Config cfg;
-  cfg.port = server.port();
   cfg.request_timeout = 30s;
   cfg.link_timeout = 60s;
   auto client = std::make_shared<redis::Client>(io.get_executor(), cfg);
   client->start();
 
-  ServerCost cost(server.port());
-  server_cost = &cost;
   const redis::Script trivial("return 1");
   const Operation baseline = [&](const std::string& key) {
     return raw_evalsha(*client, trivial, key);
   };
-  (void)measure(io, baseline, total / 10);  // warm up: connect, load the script
+  // Warm up: connect, load the script (only what is measured, for a profiler's sake).
+  if (options.baseline) (void)measure(io, baseline, total / 10);
 
   std::printf("\n%-15s %7s | %11s %7s %7s %6s %6s %7s %6s | %11s %7s %7s %6s %6s %7s | %6s %9s\n",
               "algorithm", "limit", "decisions/s", "p50 ms", "p99 ms", "cpu us", "srv us",
               "srv cpu", "admit", "EVALSHA/s", "p50 ms", "p99 ms", "cpu us", "srv us", "srv cpu",
               "ratio", "srv-bound");
-  for (std::uint32_t limit : {120u, 1'000'000u}) {
+  std::vector<std::uint32_t> limits{120, 1'000'000};
+  if (options.limit) limits.assign(1, *options.limit);
+  for (std::uint32_t limit : limits) {
     for (auto algorithm : {ratelimit::Algorithm::sliding_log, ratelimit::Algorithm::sliding_window,
                            ratelimit::Algorithm::token_bucket}) {
+      if (options.algorithm && *options.algorithm != algorithm) continue;
       ratelimit::Limiter limiter(
           client, {.algorithm = algorithm,
                    .limit = limit,
@@ -243,16 +346,21 @@ int main(int argc, char** argv) {
                    .key_prefix = "rl:" + std::to_string(limit) + ":" +
                                  std::string(ratelimit::to_string(algorithm)) + ":"});
       const Operation ours = [&](const std::string& key) { return decide(limiter, key); };
-      (void)measure(io, ours, total / 20);  // warm up: load the script
-      const Figures f = measure(io, ours, total);
-      const Figures base = measure(io, baseline, total);
+      Figures f, base;
+      if (options.ours) {
+        (void)measure(io, ours, total / 20);  // warm up: load the script
+        f = measure(io, ours, total);
+      }
+      if (options.baseline) base = measure(io, baseline, total);
       std::printf(
           "%-15s %7u | %11.0f %7.3f %7.3f %6.2f %6.2f %7.2f %5.1f%% | %11.0f %7.3f %7.3f %6.2f "
           "%6.2f %7.2f | %6.2f %9.2f%s\n",
           std::string(ratelimit::to_string(algorithm)).c_str(), limit, f.ops, f.p50_ms, f.p99_ms,
           f.cpu_us, f.server_us, f.server_cpu_us, 100 * f.admitted, base.ops, base.p50_ms,
-          base.p99_ms, base.cpu_us, base.server_us, base.server_cpu_us, f.ops / base.ops,
-          base.server_cpu_us / f.server_cpu_us, f.errors + base.errors > 0 ? "  (errors!)" : "");
+          base.p99_ms, base.cpu_us, base.server_us, base.server_cpu_us,
+          base.ops > 0 ? f.ops / base.ops : 0,
+          f.server_cpu_us > 0 ? base.server_cpu_us / f.server_cpu_us : 0,
+          f.errors + base.errors > 0 ? "  (errors!)" : "");
     }
   }
   client->stop();

@@ -16,26 +16,30 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <tuple>
 #include <utility>
-#include <vector>
 
 namespace tiercache::ratelimit {
 namespace {
 
 using std::chrono::microseconds;
 
-// A reply is {allowed, remaining, retry-after us, reset-after us, server now us}.
-std::optional<Decision> parse(const resp::Reply& reply, std::uint32_t limit) {
+// A reply is {allowed, remaining, retry-after us, reset-after us, server now us}. Walked with the
+// iterator: ReplyView::at(i) is linear in i.
+std::optional<Decision> parse(const resp::ReplyView& reply, std::uint32_t limit) {
   if (reply.type() != resp::Type::array || reply.size() != 5) return std::nullopt;
   std::int64_t v[5];
-  for (std::size_t i = 0; i < 5; ++i) {
-    const resp::ReplyView e = reply.at(i);
-    if (e.type() != resp::Type::integer) return std::nullopt;
-    v[i] = e.integer();
+  std::size_t i = 0;
+  for (const resp::ReplyView e : reply) {
+    if (i == 5 || e.type() != resp::Type::integer) return std::nullopt;
+    v[i++] = e.integer();
   }
+  if (i != 5) return std::nullopt;
   Decision d;
   d.allowed = v[0] == 1;
   d.limit = limit;
@@ -94,23 +98,44 @@ struct Limiter::State {
         local(policy.local_limit != 0 ? policy.local_limit : policy.limit, policy.window,
               policy.local_max_keys, c) {}
 
-  std::vector<std::string> args(std::uint32_t cost, bool peek) const {
-    std::vector<std::string> out;
-    out.reserve(5);
-    out.push_back(fixed.first);
-    out.push_back(fixed.second);
-    out.push_back(std::to_string(cost));
+  // EVALSHA (EVAL when `eval`) of the policy's script on key_prefix + key, with its ARGV (the
+  // layout of each .lua file): the request redis::Script::async_exec would build, written
+  // straight into one buffer sized up front. Per decision that spares the key, argument and
+  // argv vectors, the prefixed key's string and the payload's regrowths (bench/README.md).
+  resp::Request request(bool eval, std::string_view key, std::uint32_t cost, bool peek) const {
+    // The Redis key: on the stack when it fits (any sane key), else on the heap.
+    char stack[256];
+    std::string heap;
+    std::string_view redis_key;
+    const std::string& prefix = policy.key_prefix;
+    if (prefix.size() + key.size() <= sizeof stack) {
+      std::memcpy(stack, prefix.data(), prefix.size());
+      std::memcpy(stack + prefix.size(), key.data(), key.size());
+      redis_key = std::string_view(stack, prefix.size() + key.size());
+    } else {
+      heap.reserve(prefix.size() + key.size());
+      heap.append(prefix).append(key);
+      redis_key = heap;
+    }
+    const std::string_view command = eval ? "EVAL" : "EVALSHA";
+    const std::string_view body = eval ? script->source() : script->sha1();
+    const std::string_view peek_flag = peek ? "1" : "0";
+    resp::Request out;
+    // RESP framing: "*N\r\n", then "$len\r\n" + bytes + "\r\n" per argument (<= 16 bytes each
+    // beyond the bytes for 9 arguments), the cost (<= 10 digits) and the flag.
+    out.reserve(16 * 10 + command.size() + body.size() + redis_key.size() + fixed.first.size() +
+                fixed.second.size() + fixed.expiry_ms.size() + 11);
     switch (policy.algorithm) {
       case Algorithm::sliding_log:
-        out.emplace_back(peek ? "1" : "0");
-        out.push_back(fixed.expiry_ms);
+        out.push(command, body, "1", redis_key, fixed.first, fixed.second, cost, peek_flag,
+                 fixed.expiry_ms);
         break;
       case Algorithm::sliding_window:
-        out.emplace_back(peek ? "1" : "0");
+        out.push(command, body, "1", redis_key, fixed.first, fixed.second, cost, peek_flag);
         break;
       case Algorithm::token_bucket:
-        out.push_back(fixed.expiry_ms);
-        out.emplace_back(peek ? "1" : "0");
+        out.push(command, body, "1", redis_key, fixed.first, fixed.second, cost, fixed.expiry_ms,
+                 peek_flag);
         break;
     }
     return out;
@@ -187,11 +212,14 @@ asio::awaitable<Result<Decision>> Limiter::State::decide(std::shared_ptr<State> 
                                                          std::uint32_t cost, bool peek) {
   if (key.empty() || cost == 0 || cost > s->policy.max_cost())
     co_return make_error_code(Errc::invalid_argument);
-  std::vector<std::string> keys;
-  keys.push_back(s->policy.key_prefix + key);
-  // async_exec awaited here, not Script::exec: one coroutine frame less per decision.
-  auto [ec, reply] = co_await s->script->async_exec(*s->redis, std::move(keys), s->args(cost, peek),
-                                                    asio::as_tuple(asio::use_awaitable));
+  // The client awaited directly, not through redis::Script: one composed operation and its
+  // vectors less per decision; the NOSCRIPT fallback is Script's (EVAL once, then as answered).
+  auto [ec, reply] = co_await s->redis->async_exec(s->request(false, key, cost, peek),
+                                                   asio::as_tuple(asio::use_awaitable));
+  if (!ec && redis::Script::is_noscript(reply)) {
+    std::tie(ec, reply) = co_await s->redis->async_exec(s->request(true, key, cost, peek),
+                                                        asio::as_tuple(asio::use_awaitable));
+  }
   error_code failure;
   if (ec) {
     if (ec == asio::error::operation_aborted) co_return ec;

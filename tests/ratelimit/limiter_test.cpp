@@ -146,6 +146,19 @@ TEST_P(LimiterTest, KeepsOneKeyPerLimitThatExpiresWhenIdle) {
   EXPECT_EQ(peek(limiter, "search").remaining, 2u);
 }
 
+// The Limiter writes the Redis key into its request on the stack when it fits in 256 bytes and
+// on the heap beyond: both are the same key, prefix and all, and count alike.
+TEST_P(LimiterTest, KeysOfAnyLengthAreCountedUnderPrefixAndKey) {
+  Limiter limiter = make({.limit = 2, .window = 60s, .key_prefix = "rl:long:"});
+  for (const std::size_t length :
+       {std::size_t{1}, std::size_t{248}, std::size_t{249}, std::size_t{5000}}) {
+    const std::string key(length, 'k');
+    EXPECT_EQ(admitted(limiter, key, 3), 2) << length;
+    EXPECT_EQ(cli({"EXISTS", limiter.redis_key(key)}), "1") << length;
+  }
+  EXPECT_EQ(cli({"DBSIZE"}), "4");
+}
+
 TEST_P(LimiterTest, TheWindowSlidesInRealTime) {
   // 5 per 500 ms: five pass, the sixth waits about a window (GCRA: one interval, 100 ms), then
   // passes again. Waits are on conditions with deadlines.
