@@ -88,8 +88,58 @@ void read_limits(const toml::table& t, Limits& l) {
   }
 }
 
+void read_breaker(const toml::table& t, BreakerConfig& b) {
+  const std::string p = "redis.breaker.";
+  only_keys(t, p,
+            {"enabled", "window", "minimum_calls", "failure_rate", "consecutive_timeouts",
+             "open_duration", "max_open_duration", "half_open_probes", "max_in_flight"});
+  if (const auto* n = t.get("enabled")) b.enabled = bool_of(*n, p + "enabled");
+  if (const auto* n = t.get("window")) {
+    b.window = duration_of(*n, p + "window");
+    // Ten buckets of at least 10 ms each; a window longer than 10 min remembers an outage
+    // long after Redis is back.
+    if (b.window < 100ms || b.window > 10min) bad(p + "window", *n, "must be 100ms..10m");
+  }
+  if (const auto* n = t.get("minimum_calls")) {
+    b.minimum_calls = static_cast<std::uint32_t>(int_of(*n, p + "minimum_calls", 1, 1'000'000));
+  }
+  if (const auto* n = t.get("failure_rate")) {
+    b.failure_rate = number_of(*n, p + "failure_rate");
+    if (b.failure_rate <= 0.0 || b.failure_rate > 1.0) {
+      bad(p + "failure_rate", *n, "must be above 0 and at most 1 (as 0.5: half the requests)");
+    }
+  }
+  if (const auto* n = t.get("consecutive_timeouts")) {
+    b.consecutive_timeouts =
+        static_cast<std::uint32_t>(int_of(*n, p + "consecutive_timeouts", 0, 1'000'000));
+  }
+  if (const auto* n = t.get("open_duration")) {
+    b.open_duration = duration_of(*n, p + "open_duration");
+    if (b.open_duration > 1h) bad(p + "open_duration", *n, "must be at most 1h");
+  }
+  if (const auto* n = t.get("max_open_duration")) {
+    b.max_open_duration = duration_of(*n, p + "max_open_duration");
+    if (b.max_open_duration > 1h) bad(p + "max_open_duration", *n, "must be at most 1h");
+  }
+  if (b.open_duration > b.max_open_duration) {
+    const char* at = t.contains("open_duration") ? "open_duration" : "max_open_duration";
+    bad(p + at, *t.get(at),
+        "open_duration (" + format_duration(b.open_duration) +
+            ") must not exceed max_open_duration (" + format_duration(b.max_open_duration) + ")");
+  }
+  if (const auto* n = t.get("half_open_probes")) {
+    b.half_open_probes = static_cast<std::uint32_t>(int_of(*n, p + "half_open_probes", 1, 1000));
+  }
+  if (const auto* n = t.get("max_in_flight")) {
+    b.max_in_flight = static_cast<std::size_t>(int_of(*n, p + "max_in_flight", 1, 10'000'000));
+  }
+}
+
 void read_redis(const toml::table& t, Config& c) {
-  only_keys(t, "redis.", {"url"});
+  only_keys(t, "redis.", {"url", "breaker"});
+  if (const auto* n = t.get("breaker")) {
+    read_breaker(table_of(*n, "redis.breaker"), c.redis_breaker);
+  }
   if (const auto* n = t.get("url")) {
     try {
       set_redis_url(c, string_of(*n, "redis.url"), "redis.url");

@@ -110,6 +110,31 @@ struct CalendarConfig {
   std::string warm_route{};
 };
 
+// The circuit breaker and in-flight bound in front of each Redis client of the daemon that
+// serves traffic (`[redis.breaker]`): each namespace's, the rate limiters', the calendar's.
+// While a breaker is open its requests fail at once (reads fall back to L1, writes get 503)
+// instead of waiting out request_timeout. Why these defaults: docs/decisions/0017.
+struct BreakerConfig {
+  // Guard the clients at all; false: plain clients, every request waits for Redis. Default: true.
+  bool enabled = true;
+  // The sliding window over which the failure rate is taken (in 10 buckets). Default: 10 s.
+  std::chrono::milliseconds window = 10s;
+  // Requests the window must hold before the failure rate can open the breaker. Default: 20.
+  std::uint32_t minimum_calls = 20;
+  // Opens when failed / all requests in the window reaches this (0 < rate <= 1). Default: 0.5.
+  double failure_rate = 0.5;
+  // Opens after this many timeouts in a row (a stalled Redis); 0: off. Default: 5.
+  std::uint32_t consecutive_timeouts = 5;
+  // The first cool-down before probes are let through; doubles on each failed probe round, up
+  // to max_open_duration. Default: 5 s, at most 30 s.
+  std::chrono::milliseconds open_duration = 5s;
+  std::chrono::milliseconds max_open_duration = 30s;
+  // Probes let through half-open; all must succeed to close. Default: 3.
+  std::uint32_t half_open_probes = 3;
+  // Requests in flight per client at most; more fail at once (503). Default: 4096.
+  std::size_t max_in_flight = 4096;
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -129,6 +154,8 @@ struct Config {
   // seeds and options. Every Redis client of the daemon is then a ClusterClient
   // (redis_settings()). Default: none (one server).
   std::optional<redis::ClusterOptions> redis_cluster{};
+  // The breaker of every Redis client that serves traffic (not of the health probe's).
+  BreakerConfig redis_breaker{};
 
   // What redis::make_client builds for `link` (redis, or a copy with its own client_name...):
   // one server, or the cluster of redis_cluster.

@@ -86,14 +86,6 @@ void Daemon::probe_redis() {
     services_.redis_mode = RedisMode::connected;
     services_.control = client;
     spdlog::info("Redis at {} reached: L1 + Redis (two tiers)", where);
-    for (const auto& rl : config_.rate_limits) {
-      services_.limiters.emplace(
-          rl.name,
-          ratelimit::Limiter(client, ratelimit::Policy{.algorithm = algorithm_of(rl.algorithm),
-                                                       .limit = rl.limit,
-                                                       .window = rl.window,
-                                                       .burst = rl.burst}));
-    }
     return;
   }
   client->stop();
@@ -101,6 +93,24 @@ void Daemon::probe_redis() {
   spdlog::warn(
       "Redis at {} is unreachable: serving from the in-process tier (L1) alone until restart",
       where);
+}
+
+// The rate limiters share the control client (started by probe_redis) behind a breaker of their
+// own; /readyz and the dashboard's INFO keep asking the control client itself, unguarded, since
+// they must see Redis come back. Their decisions go on /metrics.
+void Daemon::start_limiters() {
+  std::shared_ptr<redis::AnyClient> client = services_.control;
+  if (!client) return;
+  if (auto guarded = namespaces_->guard(client, "ratelimits")) client = std::move(guarded);
+  for (const auto& rl : config_.rate_limits) {
+    auto limiter =
+        ratelimit::Limiter(client, ratelimit::Policy{.algorithm = algorithm_of(rl.algorithm),
+                                                     .limit = rl.limit,
+                                                     .window = rl.window,
+                                                     .burst = rl.burst});
+    services_.limiters.emplace(rl.name, limiter);
+    namespaces_->collector().add_limiter(rl.name, std::move(limiter));
+  }
 }
 
 // Each proxy route caches in its own namespace, created here unless [namespaces] lists it.
@@ -130,6 +140,7 @@ void Daemon::start_health_monitor() {
   health_ = std::make_unique<health::HealthMonitor>(
       redis::make_client(io_.get_executor(), config_.redis_settings(rc)), health::MonitorOptions{});
   for (const auto& ns : namespaces_->all()) health_->watch_cache(*ns->cache);
+  namespaces_->watch_breakers(health_.get());  // every guard's, later namespaces' too
   health_metrics_ = health_->export_metrics(registry_);
   health_->start();
   services_.health = health_.get();
@@ -143,6 +154,7 @@ void Daemon::start_calendar() {
   rc.client_name = "tiercached:calendar";
   rc.client_tracking = true;
   calendar_redis_ = redis::make_client(io_.get_executor(), config_.redis_settings(rc));
+  if (auto guarded = namespaces_->guard(calendar_redis_, "calendar")) calendar_redis_ = guarded;
   try {
     calendar_ = std::make_unique<calendar::CalendarCache>(
         calendar_redis_, calendar::Options{.prefix = cc.prefix, .default_ttl = cc.default_ttl});
@@ -176,9 +188,7 @@ void Daemon::start(bool serve_http) {
       throw ConfigError("namespaces", "", 0, 0, e.what());
     }
     services_.namespaces = namespaces_.get();
-    for (const auto& [name, limiter] : services_.limiters) {
-      namespaces_->collector().add_limiter(name, limiter);  // decisions on /metrics
-    }
+    start_limiters();
     if (services_.redis_mode == RedisMode::connected) start_health_monitor();
     if (services_.redis_mode == RedisMode::connected && config_.calendar.enabled) start_calendar();
     if (!config_.proxy.routes.empty()) {
@@ -241,6 +251,7 @@ void Daemon::on_drained() {
   proxy_.reset();
   // The monitor watches the caches: it goes before them.
   services_.health = nullptr;
+  if (namespaces_) namespaces_->watch_breakers(nullptr);
   health_metrics_.clear();
   health_.reset();
   if (namespaces_) namespaces_->close();

@@ -67,6 +67,7 @@ class Daemon {
 
  private:
   void probe_redis();
+  void start_limiters();
   void add_route_namespaces();
   void start_health_monitor();
   void start_calendar();

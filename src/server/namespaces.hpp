@@ -4,6 +4,8 @@
 // are created at start; unlisted ones on first use when the config allows them, up to
 // cache.max_namespaces (docs/decisions/0010-daemon.md). Every namespace's cache is exported to
 // /metrics by the health layer's CacheCollector, which the daemon also gives its rate limiters.
+// Every Redis client that serves traffic goes behind a circuit breaker made here (guard():
+// the namespaces', the limiters', the calendar's; docs/decisions/0017-daemon-breaker.md).
 // Use: auto ns = namespaces.find("flights"); if (ns) co_await ns->cache->get(key);
 // Thread-safety: safe from any thread. A Namespace stays alive while a request holds it, even
 // across close().
@@ -11,7 +13,9 @@
 #include "tiercache/base/thread_annotations.hpp"
 #include "tiercache/cache/cache.hpp"
 #include "tiercache/health/cache_collector.hpp"
+#include "tiercache/health/monitor.hpp"
 #include "tiercache/metrics/registry.hpp"
+#include "tiercache/resilience/guarded_client.hpp"
 
 #include "server/api_error.hpp"
 #include "server/config.hpp"
@@ -43,6 +47,9 @@ struct NamespaceCounters {
 
 struct Namespace {
   NamespaceConfig config;
+  // The breaker in front of the cache's Redis client; null in L1-only mode or with
+  // [redis.breaker] enabled = false. Declared before cache: the cache goes first.
+  std::shared_ptr<resilience::GuardedClient> redis;
   std::unique_ptr<cache::Cache> cache;
   NamespaceCounters counters;
 
@@ -69,9 +76,26 @@ class Namespaces {
   // Every namespace now, by name.
   std::vector<std::shared_ptr<Namespace>> all() const;
   // Drops every namespace; each Cache (and its Redis client) stops when its last request ends.
+  // Stops the breakers' probes and their export (the guards stay usable).
   void close();
   // The exporter of the namespaces' caches; also takes the daemon's limiters and breakers.
   health::CacheCollector& collector() noexcept { return collector_; }
+
+  // Puts a Redis client that serves traffic behind a circuit breaker and an in-flight bound
+  // ([redis.breaker]), named "<what>@<endpoint>" (as "namespace:flights@10.0.0.5:6379"). The
+  // guard logs each state change (warn on open, info otherwise); the breaker is exported to
+  // /metrics (tiercache_circuit_breaker_*), watched by the health monitor once one is given,
+  // and probed with PING once a second while not closed, so an idle client closes by itself
+  // when Redis is back. Returns null when breakers are off, or with no Redis (client unchanged).
+  // REQUIRES: client not started yet, or started by its owner (the guard does not start it);
+  // `what` unique among the guards.
+  std::shared_ptr<resilience::GuardedClient> guard(std::shared_ptr<redis::AnyClient> client,
+                                                   std::string_view what);
+  // The monitor watches every guard's breaker, those made now and later; nullptr unwatches
+  // them (call it before the monitor goes). REQUIRES: monitor outlives the call with nullptr.
+  void watch_breakers(health::HealthMonitor* monitor);
+
+  struct Probes;
 
  private:
   std::shared_ptr<Namespace> make(const NamespaceConfig& ns) TIERCACHE_REQUIRES(mu_);
@@ -84,6 +108,14 @@ class Namespaces {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Namespace>, std::less<>> map_ TIERCACHE_GUARDED_BY(mu_);
   bool closed_ TIERCACHE_GUARDED_BY(mu_) = false;
+  // The breakers: taken after mu_ when both are (make() guards under mu_).
+  std::string endpoint_;  // the Redis the guards name, "" without Redis
+  mutable std::mutex guards_mu_;
+  std::vector<std::shared_ptr<resilience::GuardedClient>> guards_ TIERCACHE_GUARDED_BY(guards_mu_);
+  health::HealthMonitor* monitor_ TIERCACHE_GUARDED_BY(guards_mu_) = nullptr;
+  bool guards_closed_ TIERCACHE_GUARDED_BY(guards_mu_) = false;
+  // The PING loop of the breakers that are not closed (shared with its coroutine).
+  std::shared_ptr<Probes> probes_;
 };
 
 }  // namespace tiercache::server

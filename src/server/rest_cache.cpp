@@ -22,6 +22,20 @@ std::variant<std::shared_ptr<Namespace>, ApiError> namespace_and_key(Namespaces&
   return namespaces.find(m.param("ns"));
 }
 
+// A cache failure as the API answers it. While the namespace's circuit breaker is not closed the
+// code stays redis_unavailable (503), and the message names the breaker, so an operator reading
+// a client's log knows the request was refused at once, not timed out.
+ApiError cache_error(const Namespace& ns, error_code ec) {
+  ApiError e = from_error_code(ec);
+  if (e.code == "redis_unavailable" && ns.redis && ns.redis->degraded()) {
+    e.message = "Redis is unavailable: circuit breaker " + ns.redis->breaker().name() + " is " +
+                std::string(resilience::to_string(ns.redis->state())) +
+                ", so requests that need Redis fail at once until it answers again (values "
+                "held in L1 are still served)";
+  }
+  return e;
+}
+
 }  // namespace
 
 asio::awaitable<Response> RestApi::get_value(Request req, Match m) {
@@ -33,7 +47,7 @@ asio::awaitable<Response> RestApi::get_value(Request req, Match m) {
   const auto start = steady_clock::now();
   auto r = co_await ns->cache->get(key);
   ns->counters.get_seconds->observe(steady_clock::now() - start);
-  if (!r) co_return error_response(req, from_error_code(r.error()));
+  if (!r) co_return error_response(req, cache_error(*ns, r.error()));
   if (!r->hit()) {
     auto res = error_response(req, ApiError::not_found("key_not_found", "no value under key"));
     res.set("X-Cache", "MISS");
@@ -88,7 +102,7 @@ asio::awaitable<Response> RestApi::put_value(Request req, Match m) {
   ns->counters.set_seconds->observe(steady_clock::now() - start);
   if (!r) {
     ns->counters.write_errors->inc();
-    co_return error_response(req, from_error_code(r.error()));
+    co_return error_response(req, cache_error(*ns, r.error()));
   }
   ns->counters.sets->inc();
   Response res{http::status::no_content, req.version()};
@@ -107,7 +121,7 @@ asio::awaitable<Response> RestApi::delete_value(Request req, Match m) {
   ns->counters.delete_seconds->observe(steady_clock::now() - start);
   if (!r) {
     ns->counters.write_errors->inc();
-    co_return error_response(req, from_error_code(r.error()));
+    co_return error_response(req, cache_error(*ns, r.error()));
   }
   ns->counters.deletes->inc();
   boost::json::object body;
@@ -124,7 +138,7 @@ asio::awaitable<Response> RestApi::get_ttl(Request req, Match m) {
   const auto start = steady_clock::now();
   auto r = co_await ns->cache->get(key);
   ns->counters.get_seconds->observe(steady_clock::now() - start);
-  if (!r) co_return error_response(req, from_error_code(r.error()));
+  if (!r) co_return error_response(req, cache_error(*ns, r.error()));
   if (!r->hit()) {
     co_return error_response(req, ApiError::not_found("key_not_found", "no value under key"));
   }

@@ -5,6 +5,7 @@
 #include "server/units.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 namespace tiercache::server {
@@ -50,6 +51,14 @@ std::int64_t int_of(const toml::node& node, const std::string& field, std::int64
     bad(field, node, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
   }
   return i->get();
+}
+
+double number_of(const toml::node& node, const std::string& field) {
+  std::optional<double> d;
+  if (const auto* f = node.as_floating_point()) d = f->get();
+  if (const auto* i = node.as_integer()) d = static_cast<double>(i->get());
+  if (!d || !std::isfinite(*d)) bad(field, node, "must be a number");
+  return *d;
 }
 
 std::chrono::milliseconds duration_of(const toml::node& node, const std::string& field,

@@ -33,6 +33,8 @@ std::string string_of(const toml::node& node, const std::string& field);
 bool bool_of(const toml::node& node, const std::string& field);
 std::int64_t int_of(const toml::node& node, const std::string& field, std::int64_t lo,
                     std::int64_t hi);
+// A number: a float or an integer (NaN and infinities are refused).
+double number_of(const toml::node& node, const std::string& field);
 // "500ms", "90s", "10m", "1h30m" or an integer of seconds.
 std::chrono::milliseconds duration_of(const toml::node& node, const std::string& field,
                                       bool allow_zero = false);
