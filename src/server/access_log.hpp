@@ -31,6 +31,8 @@ class AccessLog {
   // spdlog::spdlog_ex when the file cannot be opened.
   explicit AccessLog(const std::string& destination);
   void write(const AccessRecord& record);
+  // Whether write() writes anything (false for "off"): callers skip building a record.
+  bool enabled() const noexcept { return logger_ != nullptr; }
 
  private:
   std::shared_ptr<spdlog::logger> logger_;

@@ -1,10 +1,22 @@
-// Daemon: start-up order (Redis probe, namespaces, proxy, bind, threads) and the shutdown sequence:
+// Daemon: start-up order (Redis probe, namespaces, proxy, bind, threads) and the shutdown sequence
+// (docs/decisions/0010-daemon.md). Two kinds of context refer to each other: a coroutine on a
+// connection thread awaits Redis and upstream I/O that lives on io_, and those operations
+// complete back onto the connection thread. So neither kind may stop while the other still has
+// work for it, and no handler of either may be destroyed after the services it reaches.
 //   1. stop accepting; idle keep-alive connections close at once (HttpServer::stop);
 //   2. requests in flight finish and answer with Connection: close, for up to drain_timeout;
-//   3. the proxy closes its upstream connections; the namespaces drop their caches, whose
-//      destructors stop their Redis clients;
-//   4. the work guard goes, the threads run out of work and are joined (io_context::stop after
-//      a bound, so a stuck handler cannot hold the process).
+//   3. (on_drained) the proxy closes its upstreams, so a refresh in flight ends at once; the
+//      namespaces drop their caches, whose destructors stop their Redis clients, so what awaits
+//      Redis completes with Errc::stopped; the other clients and timers stop. io_ keeps its
+//      work guard and threads: those completions still need it;
+//   4. the connection threads run out of work (what the cache started on them ends) and are
+//      joined; past a bound their io_contexts are stopped, handlers left in them;
+//   5. io_'s work guard goes, its threads run out of work and are joined (io_context::stop past
+//      a bound);
+//   6. no thread runs any context now: the handlers left in any of them (only after a bound was
+//      hit) are destroyed, while every service their frames may reach still exists;
+//   7. the objects go: the HTTP server (its contexts), the API, the namespaces, the clients; io_
+//      itself last.
 
 #include "server/daemon.hpp"
 
@@ -26,6 +38,10 @@
 
 namespace tiercache::server {
 namespace {
+
+// How long the connection threads, then io_'s threads, may take to run out of work once the
+// drain is over (steps 4 and 5) before their contexts are stopped.
+constexpr auto kThreadsBound = std::chrono::seconds(5);
 
 ratelimit::Algorithm algorithm_of(const std::string& name) {
   if (name == "sliding_window") return ratelimit::Algorithm::sliding_window;
@@ -217,9 +233,10 @@ void Daemon::start(bool serve_http) {
     api_ = std::make_unique<RestApi>(services_);
     auto log = std::make_shared<AccessLog>(config_.access_log);
     RestApi* api = api_.get();
+    // Connections get n threads of their own (decision 0010); io_ keeps Redis, upstreams, timers.
     server_ = std::make_unique<HttpServer>(
-        io_.get_executor(), config_.limits, [api](Request r) { return api->handle(std::move(r)); },
-        std::move(log));
+        io_.get_executor(), n, config_.limits,
+        [api](Request r) { return api->handle(std::move(r)); }, std::move(log));
     server_->listen(config_.listen_host, config_.listen_port);
     server_->start();
   } catch (...) {
@@ -246,8 +263,15 @@ void Daemon::begin_stop() {
 }
 
 void Daemon::on_drained() {
-  // Pooled upstream connections close with the proxy (a refresh still running keeps its own).
+  {
+    std::lock_guard lock(mu_);
+    if (services_stopped_) return;  // stop() did it, the drain having taken too long
+    services_stopped_ = true;
+  }
+  // The upstreams close with the proxy: a refresh still calling one (it keeps its route alive)
+  // ends at once rather than after the upstream's timeout.
   services_.proxy = nullptr;
+  if (proxy_) proxy_->close();
   proxy_.reset();
   // The monitor watches the caches: it goes before them.
   services_.health = nullptr;
@@ -265,7 +289,7 @@ void Daemon::on_drained() {
   if (services_.dashboard) services_.dashboard->stop();
   services_.limiters.clear();
   if (services_.control) services_.control->stop();
-  work_.reset();
+  // io_ keeps its work guard: the connection threads' leftovers may still await it (stop()).
   std::lock_guard lock(mu_);
   drained_ = true;
   cv_.notify_all();
@@ -273,21 +297,30 @@ void Daemon::on_drained() {
 
 void Daemon::stop() {
   begin_stop();
+  bool drained = false;
   {
     std::unique_lock lock(mu_);
     if (joined_) return;
     // Past the drain bound the server closes what is left; give that and Redis a moment more.
     const auto limit = config_.limits.drain_timeout + std::chrono::seconds(5);
-    if (!cv_.wait_for(lock, limit, [this] { return drained_; })) {
-      spdlog::warn("shutdown: connections did not close in time; stopping anyway");
-    }
+    drained = cv_.wait_for(lock, limit, [this] { return drained_; });
   }
-  // Redis clients finish their own closing handlers; then run() returns. A bound, in case.
-  std::thread watchdog;
+  if (!drained) {
+    spdlog::warn("shutdown: connections did not close in time; stopping anyway");
+    asio::post(io_, [this] { on_drained(); });  // on io_, as from the server; runs once
+  }
+  // Step 4: the connection threads, while io_ (guarded) still runs what their leftovers await.
+  if (server_) server_->join(kThreadsBound);
+  // Step 5: io_. A bound, in case a handler is stuck: io_context::stop, handlers left in it.
+  work_.reset();
   std::promise<void> joined;
   auto joined_future = joined.get_future();
-  watchdog = std::thread([this, f = std::move(joined_future)]() mutable {
-    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) io_.stop();
+  std::thread watchdog([this, f = std::move(joined_future)]() mutable {
+    if (f.wait_for(kThreadsBound) != std::future_status::ready) {
+      spdlog::warn("shutdown: threads still busy {} s after the connection threads; stopping",
+                   kThreadsBound.count());
+      io_.stop();
+    }
   });
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -299,6 +332,11 @@ void Daemon::stop() {
     std::lock_guard lock(mu_);
     joined_ = true;
   }
+  // Step 6: no thread runs any context. What a bound left behind (coroutine frames holding
+  // caches, Redis clients, upstream connections) is destroyed now, while all of it exists.
+  if (server_) server_->destroy_pending_handlers();
+  io_.destroy_pending_handlers();
+  // Step 7.
   server_.reset();
   api_.reset();
   services_.mcp = nullptr;

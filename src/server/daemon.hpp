@@ -1,7 +1,9 @@
 #pragma once
-// Daemon: tiercached as an object: one io_context run by N threads, the HTTP server, the REST
-// API, the namespaces and Redis. start() binds and serves; stop() shuts down gracefully (stop
-// accepting, drain in-flight requests within limits.drain_timeout, close Redis, join threads).
+// Daemon: tiercached as an object: one io_context run by N threads (Redis, upstreams, timers),
+// the HTTP server (N connection threads of its own), the REST API, the namespaces and Redis.
+// start() binds and serves; stop() shuts down gracefully (stop accepting, drain in-flight
+// requests within limits.drain_timeout, stop Redis and upstreams, join every thread, then
+// destroy what is left, in the order daemon.cpp's opening comment gives).
 // With no Redis configured, or none reachable at start, it serves from L1 alone and says so in
 // the log and in /readyz.
 // Use: Daemon d(config); d.start(); d.wait_for_signal();   // main: SIGTERM/SIGINT stop it
@@ -16,6 +18,7 @@
 #include "server/access_log.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
+#include "server/io_context.hpp"
 #include "server/mcp/http_transport.hpp"
 #include "server/mcp/server.hpp"
 #include "server/namespaces.hpp"
@@ -75,7 +78,10 @@ class Daemon {
   void on_drained();
 
   Config config_;
-  asio::io_context io_;
+  // Redis clients, upstream pools, timers, the accept loop: everything but the connections,
+  // which run on the HTTP server's own threads. Destroyed last; its handlers go before the
+  // services (stop()).
+  IoContext io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   metrics::Registry registry_;
   Services services_;
@@ -98,9 +104,10 @@ class Daemon {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_begun_ = false;  // guarded by mu_
-  bool drained_ = false;     // guarded by mu_
-  bool joined_ = false;      // guarded by mu_
+  bool stop_begun_ = false;        // guarded by mu_
+  bool drained_ = false;           // guarded by mu_
+  bool joined_ = false;            // guarded by mu_
+  bool services_stopped_ = false;  // guarded by mu_: on_drained() ran, or stop() did it
 };
 
 }  // namespace tiercache::server

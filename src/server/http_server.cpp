@@ -7,18 +7,80 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace tiercache::server {
 
-HttpServer::HttpServer(asio::any_io_executor executor, Limits limits, Handler handler,
-                       std::shared_ptr<AccessLog> log)
-    : state_(std::make_shared<State>(executor, limits, std::move(handler), std::move(log))) {}
+namespace {
+
+std::vector<std::unique_ptr<IoContext>> make_contexts(std::size_t n) {
+  std::vector<std::unique_ptr<IoContext>> out;
+  for (std::size_t i = 0; i < std::max<std::size_t>(n, 1); ++i) {
+    // Concurrency hint 1: one thread runs it, so what that thread posts to itself goes through
+    // its private queue; posts from other threads (a Redis reply) still take the lock.
+    out.push_back(std::make_unique<IoContext>(1));
+  }
+  return out;
+}
+
+std::vector<asio::any_io_executor> executors_of(
+    const std::vector<std::unique_ptr<IoContext>>& contexts) {
+  std::vector<asio::any_io_executor> out;
+  for (const auto& c : contexts) out.emplace_back(c->get_executor());
+  return out;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::any_io_executor executor, std::size_t threads, Limits limits,
+                       Handler handler, std::shared_ptr<AccessLog> log)
+    : contexts_(make_contexts(threads)),
+      state_(std::make_shared<State>(executor, executors_of(contexts_), limits, std::move(handler),
+                                     std::move(log))) {}
 
 HttpServer::~HttpServer() {
-  // The owner stops the server (and waits for `done`) before destroying it; this only makes
-  // sure no new connection is accepted if it did not.
+  // The owner stops the server, joins it and destroys what is left (Daemon::stop) before
+  // destroying it; this only makes sure no connection thread outlives it if it did not.
   state_->stopping = true;
   boost::system::error_code ec;
   state_->acceptor.close(ec);
+  join(std::chrono::seconds(5));
+  destroy_pending_handlers();
+  std::lock_guard lock(state_->mu);
+  state_->sessions.clear();
+}
+
+bool HttpServer::join(std::chrono::milliseconds bound) {
+  std::lock_guard lock(join_mu_);
+  if (threads_.empty()) return true;
+  // Without their guards the contexts stop once nothing is left to run: the connections are
+  // gone by now, so what is left is work their handlers started (a cache refresh, its upstream
+  // call), which the owner has told to end (closed upstreams, stopped Redis clients).
+  guards_.clear();
+  const auto until = std::chrono::steady_clock::now() + bound;
+  bool forced = false;
+  for (auto& c : contexts_) {
+    while (!c->stopped() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (!c->stopped()) {
+      c->stop();
+      forced = true;
+    }
+  }
+  if (forced) {
+    spdlog::warn("HTTP connection threads still busy {} ms after the drain: stopped them",
+                 bound.count());
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  return !forced;
+}
+
+void HttpServer::destroy_pending_handlers() {
+  std::lock_guard lock(join_mu_);
+  if (!threads_.empty()) return;  // REQUIRES join() first: never under a running thread
+  for (auto& c : contexts_) c->destroy_pending_handlers();
 }
 
 bool HttpServer::stopping() const noexcept { return state_->stopping.load(); }
@@ -36,7 +98,13 @@ void HttpServer::listen(const std::string& host, std::uint16_t port) {
   port_ = acceptor.local_endpoint().port();
 }
 
-void HttpServer::start() { asio::co_spawn(state_->executor, accept_loop(state_), asio::detached); }
+void HttpServer::start() {
+  for (auto& c : contexts_) {
+    guards_.emplace_back(c->get_executor());
+    threads_.emplace_back([ctx = c.get()] { ctx->run(); });
+  }
+  asio::co_spawn(state_->executor, accept_loop(state_), asio::detached);
+}
 
 void HttpServer::stop(std::function<void()> done) {
   auto state = state_;
@@ -85,13 +153,9 @@ void HttpServer::stop(std::function<void()> done) {
 }
 
 void HttpServer::State::close_if_idle(std::shared_ptr<Session> session, bool force) {
-  auto ex = session->stream.get_executor();
+  auto ex = session->socket.get_executor();
   asio::post(ex, [session = std::move(session), force] {
-    if (force || !session->busy) {
-      boost::system::error_code ec;
-      session->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-      session->stream.close();
-    }
+    if (force || !session->busy) session->close();
   });
 }
 

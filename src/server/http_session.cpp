@@ -1,7 +1,16 @@
-// The connection loop. Timeouts are Beast's tcp_stream expiry: idle_timeout covers waiting for
-// a request's headers (so a keep-alive connection, or a client that trickles headers, is cut
-// after it), read_timeout its body, write_timeout the response. Limit violations are answered
-// with a JSON error and Connection: close, since the rest of the stream cannot be trusted.
+// The connection loop. Timeouts are the session's deadline and watchdog (http_session.hpp):
+// idle_timeout covers waiting for a request's headers (so a keep-alive connection, or a client
+// that trickles headers, is cut after it), read_timeout its body, write_timeout the response.
+// Limit violations are answered with a JSON error and Connection: close, since the rest of the
+// stream cannot be trusted.
+//
+// Why not Beast's tcp_stream and http::async_write: on a cache hit the server's own work is a
+// few microseconds, and the profile of a hit (bench/README.md, http/proxy_vs_nginx) was spread
+// over what surrounds it: a timer armed and cancelled per read and per write, a strand hop per
+// completion, Beast's serializer walking a buffers_cat_view of every field. Here a connection
+// lives on one thread (no strand), a read or write moves a deadline (one clock read), and the
+// response's header block is written into a buffer the connection keeps, then sent with its
+// body in one gathered write.
 
 #include "server/http_session.hpp"
 
@@ -10,18 +19,16 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <charconv>
 #include <exception>
 
 namespace tiercache::server {
@@ -43,9 +50,8 @@ std::optional<ApiError> read_failure(beast::error_code ec, const Limits& limits)
                     "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"};
   }
   if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-      ec == beast::error::timeout || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == asio::error::bad_descriptor ||
-      ec == http::error::partial_message) {
+      ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::bad_descriptor || ec == http::error::partial_message) {
     return std::nullopt;
   }
   if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
@@ -54,23 +60,95 @@ std::optional<ApiError> read_failure(beast::error_code ec, const Limits& limits)
   return std::nullopt;
 }
 
+// The status line and header block of `res` (its fields as they are, then an empty line).
+void serialize_head(const Response& res, std::string& out) {
+  out.clear();
+  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  std::array<char, 8> code{};
+  const auto [end, ec] = std::to_chars(code.data(), code.data() + code.size(), res.result_int());
+  out.append(code.data(), end);
+  out += ' ';
+  out += res.reason();
+  out += "\r\n";
+  for (const auto& field : res) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+// Writes the response: header block and body in one gathered write (the header alone when
+// `header_only`, for HEAD). REQUIRES: prepare_payload() done.
+asio::awaitable<beast::error_code> write_response(Session& session, const Response& res,
+                                                  bool header_only) {
+  serialize_head(res, session.head);
+  const std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(session.head), header_only ? asio::const_buffer() : asio::buffer(res.body())};
+  auto [ec, n] = co_await asio::async_write(session.socket, buffers, use_tuple);
+  co_return ec;
+}
+
 asio::awaitable<void> write_and_close(std::shared_ptr<Session> session, Response res) {
   res.keep_alive(false);
   res.prepare_payload();
-  session->stream.expires_after(std::chrono::seconds(5));
-  co_await http::async_write(session->stream, res, use_tuple);
+  session->expires_after(std::chrono::seconds(5));
+  co_await write_response(*session, res, false);
   beast::error_code ec;
-  session->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  session->socket.shutdown(tcp::socket::shutdown_send, ec);
   // Closing with unread bytes makes the kernel send a reset, which can destroy the response
   // before the client reads it: read what the client still sends, a bounded amount and time.
   std::array<char, 16 * 1024> sink;
   std::size_t drained = 0;
-  session->stream.expires_after(std::chrono::seconds(2));
+  session->expires_after(std::chrono::seconds(2));
   while (drained < (std::size_t{4} << 20)) {
-    auto [read_ec, n] = co_await session->stream.async_read_some(asio::buffer(sink), use_tuple);
+    auto [read_ec, n] = co_await session->socket.async_read_some(asio::buffer(sink), use_tuple);
     if (read_ec) break;
     drained += n;
   }
+}
+
+// Closes the connection once its deadline passes. It wakes at the deadline or after `tick`,
+// whichever comes first, so a deadline moved earlier meanwhile (a write's after an idle wait's)
+// is seen within a tick without cancelling the timer. Ends when the connection loop does.
+asio::awaitable<void> watch(std::shared_ptr<Session> session, std::chrono::milliseconds tick) {
+  while (!session->ended) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= session->deadline) {
+      session->close();
+      break;
+    }
+    session->watchdog.expires_at(std::min(session->deadline, now + tick));
+    auto [ec] = co_await session->watchdog.async_wait(use_tuple);
+    if (ec) break;  // cancelled: the connection loop has ended
+  }
+}
+
+// How often a watchdog looks: 1 s, or the smallest timeout when one is shorter.
+std::chrono::milliseconds watch_tick(const Limits& limits) {
+  using std::chrono::milliseconds;
+  const auto smallest = std::min({limits.idle_timeout, limits.read_timeout, limits.write_timeout});
+  return std::clamp(std::chrono::duration_cast<milliseconds>(smallest), milliseconds(1),
+                    milliseconds(1000));
+}
+
+// Both loops of a connection: the watchdog beside the request loop.
+asio::awaitable<void> start_session(std::shared_ptr<HttpServer::State> state,
+                                    std::shared_ptr<Session> session,
+                                    std::optional<Response> refuse) {
+  session->expires_after(state->limits.idle_timeout);
+  asio::co_spawn(session->socket.get_executor(), watch(session, watch_tick(state->limits)),
+                 asio::detached);
+  if (refuse) {
+    co_await write_and_close(session, std::move(*refuse));
+    session->ended = true;
+    session->watchdog.cancel();
+    beast::error_code ignored;
+    session->socket.close(ignored);
+    co_return;
+  }
+  co_await run_session(std::move(state), std::move(session));
 }
 
 asio::awaitable<Response> call_handler(std::shared_ptr<HttpServer::State> state, Request req) {
@@ -90,10 +168,18 @@ asio::awaitable<Response> call_handler(std::shared_ptr<HttpServer::State> state,
 
 }  // namespace
 
+void Session::close() {
+  beast::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
 asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::State> state) {
+  std::size_t next = 0;
   for (;;) {
+    const auto& executors = state->connection_executors;
     auto [ec, socket] =
-        co_await state->acceptor.async_accept(asio::make_strand(state->executor), use_tuple);
+        co_await state->acceptor.async_accept(executors[next++ % executors.size()], use_tuple);
     if (ec) {
       if (state->stopping || ec == asio::error::operation_aborted) co_return;
       // EMFILE and friends: keep accepting; the connections that caused it will close.
@@ -103,7 +189,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::State> state) {
     if (state->stopping) co_return;
     auto session = std::make_shared<Session>(std::move(socket));
     beast::error_code ep_ec;
-    const auto ep = session->stream.socket().remote_endpoint(ep_ec);
+    // Responses go out in one write each: Nagle would only hold back the next one.
+    session->socket.set_option(tcp::no_delay(true), ep_ec);
+    const auto ep = session->socket.remote_endpoint(ep_ec);
     if (!ep_ec) session->remote = ep.address().to_string() + ":" + std::to_string(ep.port());
     bool over = false;
     {
@@ -114,18 +202,17 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::State> state) {
         state->connections = state->sessions.size();
       }
     }
-    auto ex = session->stream.get_executor();
+    auto ex = session->socket.get_executor();
+    std::optional<Response> refuse;
     if (over) {
       Request stub;
       stub.version(11);
-      auto res = error_response(
+      refuse = error_response(
           stub, ApiError{http::status::service_unavailable, "too_many_connections",
                          "the server has " + std::to_string(state->limits.max_connections) +
                              " connections open; retry later"});
-      asio::co_spawn(ex, write_and_close(session, std::move(res)), asio::detached);
-      continue;
     }
-    asio::co_spawn(ex, run_session(state, session), asio::detached);
+    asio::co_spawn(ex, start_session(state, std::move(session), std::move(refuse)), asio::detached);
   }
 }
 
@@ -133,36 +220,37 @@ asio::awaitable<void> run_session(std::shared_ptr<HttpServer::State> state,
                                   std::shared_ptr<Session> session) {
   beast::flat_buffer buffer;
   const Limits& limits = state->limits;
+  AccessLog& log = *state->log;
   for (;;) {
     if (state->stopping) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
-    session->stream.expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await http::async_read_header(session->stream, buffer, parser, use_tuple);
+    session->expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await http::async_read_header(session->socket, buffer, parser, use_tuple);
     const auto start = std::chrono::steady_clock::now();
-    if (!ec) {
+    if (!ec && !parser.is_done()) {
       if (parser.get()[http::field::expect] == "100-continue") {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        session->stream.expires_after(limits.write_timeout);
-        std::tie(ec, n) = co_await http::async_write(session->stream, cont, use_tuple);
+        Response cont{http::status::continue_, 11};
+        session->expires_after(limits.write_timeout);
+        ec = co_await write_response(*session, cont, true);
       }
-    }
-    if (!ec) {
-      session->stream.expires_after(limits.read_timeout);
-      std::tie(ec, n) = co_await http::async_read(session->stream, buffer, parser, use_tuple);
+      if (!ec) {
+        session->expires_after(limits.read_timeout);
+        std::tie(ec, n) = co_await http::async_read(session->socket, buffer, parser, use_tuple);
+      }
     }
     if (ec) {
       if (auto err = read_failure(ec, limits)) {
         Request stub;
         stub.version(11);
         auto res = error_response(stub, *err);
-        state->log->write({.method = "-",
-                           .target = "-",
-                           .status = static_cast<unsigned>(res.result_int()),
-                           .bytes = res.body().size(),
-                           .duration = {},
-                           .remote = session->remote});
+        log.write({.method = "-",
+                   .target = "-",
+                   .status = static_cast<unsigned>(res.result_int()),
+                   .bytes = res.body().size(),
+                   .duration = {},
+                   .remote = session->remote});
         co_await write_and_close(session, std::move(res));
       }
       break;
@@ -170,37 +258,43 @@ asio::awaitable<void> run_session(std::shared_ptr<HttpServer::State> state,
     session->busy = true;
     ++state->in_flight;
     Request req = parser.release();
-    const std::string method(req.method_string());
+    // Copied for the access log only when it writes.
+    std::string method;
+    std::string target;
+    if (log.enabled()) {
+      method = req.method_string();
+      target = req.target();
+    }
     // A HEAD is answered as its GET would be, then only the header is sent (RFC 9110 9.3.2).
     const bool head = req.method() == http::verb::head;
-    const std::string target(req.target());
+    // No deadline while the handler runs (a proxy miss waits for its upstream's own timeouts).
+    session->deadline = std::chrono::steady_clock::time_point::max();
     Response res = co_await call_handler(state, std::move(req));
     if (state->stopping) res.keep_alive(false);
     res.prepare_payload();
-    session->stream.expires_after(limits.write_timeout);
-    if (head) {
-      http::response_serializer<http::string_body> header_only{res};
-      std::tie(ec, n) = co_await http::async_write_header(session->stream, header_only, use_tuple);
-    } else {
-      std::tie(ec, n) = co_await http::async_write(session->stream, res, use_tuple);
-    }
+    session->expires_after(limits.write_timeout);
+    ec = co_await write_response(*session, res, head);
     --state->in_flight;
     session->busy = false;
-    state->log->write({.method = method,
-                       .target = target,
-                       .status = static_cast<unsigned>(res.result_int()),
-                       .bytes = res.body().size(),
-                       .duration = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - start),
-                       .remote = session->remote});
+    if (log.enabled()) {
+      log.write({.method = method,
+                 .target = target,
+                 .status = static_cast<unsigned>(res.result_int()),
+                 .bytes = res.body().size(),
+                 .duration = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - start),
+                 .remote = session->remote});
+    }
     if (ec || !res.keep_alive()) {
       beast::error_code ignored;
-      session->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      session->socket.shutdown(tcp::socket::shutdown_send, ignored);
       break;
     }
   }
+  session->ended = true;
+  session->watchdog.cancel();
   beast::error_code ignored;
-  session->stream.socket().close(ignored);
+  session->socket.close(ignored);
   HttpServer::State::session_ended(state, session);
 }
 

@@ -1,7 +1,7 @@
 // proxy::Upstream against a real in-test server on 127.0.0.1
 // (tests/server/test_upstream_server.hpp): target joining, keep-alive reuse, the connection limit,
-// the retry after an idle close, and each failure mode (unreachable, timeout, too large, garbage,
-// saturated), plain and over TLS.
+// the retry after an idle close, each failure mode (unreachable, timeout, too large, garbage,
+// saturated), close() at shutdown, plain and over TLS.
 #include "server/proxy/upstream.hpp"
 #include "tests/server/test_upstream_server.hpp"
 
@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -296,6 +297,45 @@ TEST(UpstreamTest, ServerThatNeverAnswersTimesOut) {
   EXPECT_GE(took, std::chrono::milliseconds(250));
   EXPECT_LT(took, std::chrono::seconds(3));
   EXPECT_EQ(up.stats().open, 0u);
+}
+
+TEST(UpstreamTest, CloseEndsSendsInFlightAndWaitingAndRefusesLaterOnes) {
+  // The server never answers and the timeout is a minute: only close() can end these sends.
+  // One connection: the first send is in flight on it, the second waits for it.
+  TestUpstreamServer server({.never_answer = true});
+  asio::io_context io;
+  Upstream up(
+      io.get_executor(),
+      {.base_url = server.url(), .max_connections = 1, .timeout = std::chrono::seconds(60)});
+  std::mutex mu;
+  std::vector<Result<Response>> results;
+  for (int i = 0; i < 2; ++i) {
+    asio::co_spawn(io, up.send(get("/slow")), [&](std::exception_ptr e, Result<Response> r) {
+      if (e) std::rethrow_exception(e);
+      std::lock_guard lock(mu);
+      results.push_back(std::move(r));
+    });
+  }
+  std::thread runner([&io] { io.run_for(std::chrono::seconds(30)); });
+  ASSERT_TRUE(eventually([&] { return server.requests() == 1; }));
+  up.close();  // from another thread than the one running the sends, as at shutdown
+  const bool both = eventually([&] {
+    std::lock_guard lock(mu);
+    return results.size() == 2;
+  });
+  if (!both) io.stop();
+  runner.join();
+  ASSERT_TRUE(both) << "close() left a send running";
+  for (const auto& r : results) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), Errc::upstream_closed) << r.error().message();
+  }
+  auto later = send(io, up, get("/later"));
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error(), Errc::upstream_closed);
+  EXPECT_EQ(server.requests(), 1u);  // nothing went out after close()
+  EXPECT_EQ(up.stats().open, 0u);
+  EXPECT_EQ(up.stats().idle, 0u);
 }
 
 TEST(UpstreamTest, BodyLargerThanTheLimitFails) {

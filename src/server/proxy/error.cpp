@@ -35,6 +35,8 @@ class Category final : public boost::system::error_category {
       case Errc::invalid_upstream_url:
         return "proxy: the upstream URL is not http(s)://host[:port][/path] without query or "
                "fragment";
+      case Errc::upstream_closed:
+        return "proxy: tiercached is shutting down; the upstream call was abandoned";
     }
     return "proxy: unknown error " + std::to_string(value);
   }

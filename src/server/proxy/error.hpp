@@ -32,6 +32,9 @@ enum class Errc {
   upstream_saturated,
   // The upstream URL is not http(s)://host[:port][/path] (no query or fragment, port 1-65535).
   invalid_upstream_url,
+  // tiercached is shutting down: the upstream call was abandoned (a background refresh then
+  // ends without storing; the cached entry stays as it was). Nothing to fix.
+  upstream_closed,
 };
 
 const boost::system::error_category& category() noexcept;

@@ -265,7 +265,11 @@ Proxy::Proxy(asio::any_io_executor executor, Services& services)
   }
 }
 
-Proxy::~Proxy() = default;
+Proxy::~Proxy() { close(); }
+
+void Proxy::close() {
+  for (const auto& state : routes_) state->upstream->close();
+}
 
 const Route* Proxy::route_for(std::string_view target) const noexcept {
   const std::string_view path = target.substr(0, target.find('?'));

@@ -35,7 +35,12 @@ class Proxy {
   // ConfigError for a TTL policy file that does not load, std::invalid_argument for a route
   // the upstream client refuses.
   Proxy(asio::any_io_executor executor, Services& services);
-  ~Proxy();
+  ~Proxy();  // close()
+
+  // Shutdown: closes every route's upstream. What still calls one (a refresh the cache runs in
+  // the background, which keeps its route alive) ends at once with upstream_closed instead of
+  // holding the daemon's shutdown for the upstream's timeout. Idempotent.
+  void close();
 
   // The route whose prefix takes the path of `target`, or null.
   const Route* route_for(std::string_view target) const noexcept;

@@ -214,6 +214,7 @@ void Upstream::prepare(Request& req) const {
 Upstream::Lease Upstream::try_acquire(std::unique_ptr<Connection>& conn) {
   std::vector<std::unique_ptr<Connection>> expired;  // closed after the lock is released
   std::lock_guard lock(mu_);
+  if (closed_) return Lease::closed;
   if (!idle_.empty()) {
     if (Clock::now() - idle_.back()->idle_since < options_.idle_timeout) {
       conn = std::move(idle_.back());
@@ -235,10 +236,12 @@ asio::awaitable<Result<std::unique_ptr<Upstream::Connection>>> Upstream::wait_fo
   auto waiter = std::make_shared<Waiter>(strand_, Clock::now() + options_.timeout);
   std::unique_ptr<Connection> conn;
   Lease lease = try_acquire(conn);
+  if (lease == Lease::closed) co_return make_error_code(Errc::upstream_closed);
   if (lease == Lease::full) {
     // Between the first look and here a connection may have come back: look again, and queue
     // in the same critical section, or a release in between would go unnoticed.
     std::lock_guard lock(mu_);
+    if (closed_) co_return make_error_code(Errc::upstream_closed);
     if (!idle_.empty()) {
       conn = std::move(idle_.back());  // just released: not expired
       idle_.pop_back();
@@ -254,16 +257,20 @@ asio::awaitable<Result<std::unique_ptr<Upstream::Connection>>> Upstream::wait_fo
 
   co_await asio::co_spawn(strand_, park(waiter), asio::use_awaitable);
   bool granted = false;
+  bool closed = false;
   {
     std::lock_guard lock(mu_);
     granted = waiter->granted;
+    closed = closed_;
     if (granted) {
       conn = std::move(waiter->conn);
     } else {
       waiters_.erase(std::find(waiters_.begin(), waiters_.end(), waiter));
     }
   }
-  if (!granted) co_return make_error_code(Errc::upstream_saturated);
+  if (!granted) {
+    co_return make_error_code(closed ? Errc::upstream_closed : Errc::upstream_saturated);
+  }
   co_return std::move(conn);
 }
 
@@ -271,10 +278,11 @@ asio::awaitable<void> Upstream::park(std::shared_ptr<Waiter> waiter) {
   bool granted = false;
   {
     std::lock_guard lock(mu_);
-    granted = waiter->granted;
+    granted = waiter->granted || closed_;
   }
   if (granted) co_return;
-  // No suspension since the check: a cancel posted by release() runs after this wait began.
+  // No suspension since the check: a cancel posted by release() or close() runs after this
+  // wait began.
   waiter->timer.expires_at(waiter->deadline);
   co_await waiter->timer.async_wait(use_tuple);
 }
@@ -284,7 +292,7 @@ void Upstream::release(std::unique_ptr<Connection> conn, bool reusable) {
   std::shared_ptr<Waiter> wake;
   {
     std::lock_guard lock(mu_);
-    if (!reusable) doomed = std::move(conn);
+    if (!reusable || closed_) doomed = std::move(conn);
     if (!waiters_.empty()) {
       wake = std::move(waiters_.front());
       waiters_.pop_front();
@@ -300,6 +308,44 @@ void Upstream::release(std::unique_ptr<Connection> conn, bool reusable) {
   }
   doomed.reset();  // closed before a waiter opens another in its slot
   if (wake) asio::post(strand_, [wake] { wake->timer.cancel(); });
+}
+
+void Upstream::close() {
+  std::vector<std::unique_ptr<Connection>> idle;  // closed after the lock is released
+  std::deque<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    idle.swap(idle_);
+    open_ -= idle.size();
+    waiters = waiters_;  // each leaves waiters_ itself as it wakes
+    // A shutdown(2) ends the read or write in flight on the socket at once (EOF, EPIPE) and any
+    // the awaiting thread starts after it; the connection stays registered, so open, until
+    // leave() under this lock.
+    for (Connection* c : in_flight_) {
+      error_code ignored;
+      c->tcp_layer().socket().shutdown(asio::socket_base::shutdown_both, ignored);
+    }
+  }
+  for (auto& w : waiters) asio::post(strand_, [w] { w->timer.cancel(); });
+}
+
+bool Upstream::enter(Connection& conn) {
+  std::lock_guard lock(mu_);
+  if (closed_) return false;
+  in_flight_.push_back(&conn);
+  return true;
+}
+
+void Upstream::leave(Connection& conn) {
+  std::lock_guard lock(mu_);
+  std::erase(in_flight_, &conn);
+}
+
+bool Upstream::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
 }
 
 asio::awaitable<error_code> Upstream::connect(Connection& conn) {
@@ -350,6 +396,9 @@ asio::awaitable<Result<Response>> Upstream::send(Request req) {
       break;
     case Lease::slot:
       break;
+    case Lease::closed:
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      co_return make_error_code(Errc::upstream_closed);
     case Lease::full: {
       auto waited = co_await wait_for_connection();
       if (!waited) {
@@ -366,14 +415,25 @@ asio::awaitable<Result<Response>> Upstream::send(Request req) {
     if (reused) {
       reuses_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      connects_.fetch_add(1, std::memory_order_relaxed);
-      conn = std::make_unique<Connection>(ex_, ssl_.get());
-      if (auto ec = co_await connect(*conn)) {
+      error_code ec = Errc::upstream_closed;
+      if (!closed()) {
+        connects_.fetch_add(1, std::memory_order_relaxed);
+        conn = std::make_unique<Connection>(ex_, ssl_.get());
+        ec = co_await connect(*conn);
+        if (!ec && closed()) ec = Errc::upstream_closed;
+      }
+      if (ec) {
         conn.reset();
         release(nullptr, false);
         failures_.fetch_add(1, std::memory_order_relaxed);
         co_return ec;
       }
+    }
+    if (!enter(*conn)) {
+      conn.reset();
+      release(nullptr, false);
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      co_return make_error_code(Errc::upstream_closed);
     }
 
     http::response_parser<http::string_body> parser;
@@ -402,6 +462,7 @@ asio::awaitable<Result<Response>> Upstream::send(Request req) {
       }
     }
     tcp.expires_never();
+    leave(*conn);
 
     if (!ec) {
       // Bytes beyond the response would be read as the start of the next one.
@@ -412,6 +473,11 @@ asio::awaitable<Result<Response>> Upstream::send(Request req) {
     }
     const bool nothing_back = !parser.got_some() && conn->buffer.size() == 0;
     conn.reset();
+    if (closed()) {
+      release(nullptr, false);
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      co_return make_error_code(Errc::upstream_closed);
+    }
     if (reused && nothing_back && idempotent(req.method()) && ec != beast::error::timeout) {
       // The server closed the idle connection: a new one, in the same slot.
       reused = false;

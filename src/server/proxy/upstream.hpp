@@ -97,10 +97,16 @@ class Upstream {
   // A response that allows keep-alive and was read whole returns its connection to the pool.
   // Completes with: the response, whatever its status (a 404 or 503 is a response), or
   // upstream_unreachable, upstream_timeout, upstream_bad_response, upstream_body_too_large,
-  // upstream_saturated.
-  // Cancellation: none; bounded by connect_timeout and timeout.
+  // upstream_saturated, upstream_closed (after close()).
+  // Cancellation: none; bounded by connect_timeout and timeout, and ended by close().
   // Lifetimes: the Upstream outlives the call.
   [[nodiscard]] asio::awaitable<Result<Response>> send(Request req);
+
+  // Shutdown: closes the idle connections, and ends every send() in flight or waiting for a
+  // connection, and every later one, with upstream_closed at once (a refresh still running
+  // must not hold the daemon's shutdown for its timeout). A connection still being opened is
+  // bounded by connect_timeout. Idempotent.
+  void close();
 
   UpstreamStats stats() const;
   // The parsed base_url.
@@ -109,7 +115,7 @@ class Upstream {
  private:
   struct Connection;
   struct Waiter;
-  enum class Lease { idle, slot, full };
+  enum class Lease { idle, slot, full, closed };
 
   // Takes an idle connection (into `conn`) or a slot for a new one, or says the pool is full.
   Lease try_acquire(std::unique_ptr<Connection>& conn);
@@ -118,6 +124,10 @@ class Upstream {
   [[nodiscard]] asio::awaitable<void> park(std::shared_ptr<Waiter> waiter);
   // Gives back a connection (pooled when `reusable`) or, when `conn` is null, its slot.
   void release(std::unique_ptr<Connection> conn, bool reusable);
+  // A connection carrying a request, known to close(); false (nothing registered) once closed.
+  bool enter(Connection& conn);
+  void leave(Connection& conn);
+  bool closed() const;
   [[nodiscard]] asio::awaitable<error_code> connect(Connection& conn);
   void prepare(Request& req) const;
 
@@ -137,6 +147,10 @@ class Upstream {
   std::vector<std::unique_ptr<Connection>> idle_ TIERCACHE_GUARDED_BY(mu_);  // newest last
   std::size_t open_ TIERCACHE_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<Waiter>> waiters_ TIERCACHE_GUARDED_BY(mu_);  // oldest first
+  // Connections between their request's write and the end of its response: close() shuts
+  // their sockets down (a system call, safe beside the thread that awaits them).
+  std::vector<Connection*> in_flight_ TIERCACHE_GUARDED_BY(mu_);
+  bool closed_ TIERCACHE_GUARDED_BY(mu_) = false;
 
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> connects_{0};
