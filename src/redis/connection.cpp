@@ -84,6 +84,9 @@ void Connection::Impl::abandon_handlers() noexcept {
 }
 
 void Connection::Impl::exec(resp::Request request, Handler handler) {
+  // A caller resumed by a reply of this link runs on the strand already (deliver() completes
+  // in place): no hop, no lambda, no reference count.
+  if (strand_.running_in_this_thread()) return add(std::move(request), std::move(handler));
   asio::dispatch(strand_, [self = shared_from_this(), request = std::move(request),
                            handler = std::move(handler)]() mutable {
     self->add(std::move(request), std::move(handler));
