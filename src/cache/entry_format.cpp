@@ -110,7 +110,18 @@ U get_le(const char* in) {
   return v;
 }
 
+// XXH3-64 of `bytes` with its checksum field read as zero. A small entry is hashed in one call
+// over a copy with the field zeroed: XXH3's streaming state costs more than the copy (~1,300
+// instructions per 1 KB entry against ~100 for the copy; callgrind, cache_bench). The result is
+// the same either way: both hash the same byte string.
 std::uint64_t checksum_of(std::string_view bytes) {
+  constexpr std::size_t kCopyUpTo = 4096;
+  if (bytes.size() <= kCopyUpTo) {
+    char copy[kCopyUpTo];
+    std::memcpy(copy, bytes.data(), bytes.size());
+    std::memset(copy + checksum_offset, 0, 8);
+    return XXH3_64bits(copy, bytes.size());
+  }
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   static constexpr char zeros[8] = {};
@@ -147,6 +158,18 @@ ZSTD_DCtx* zstd_dctx() {
   return ctx.get();
 }
 
+// This thread's LZ4 state, reset for a new independent block. LZ4_compress_default initializes a
+// 16 KB state on the stack each call, which cost more than compressing a 1 KB value; a reset
+// with LZ4_resetStream_fast clears only what the next block needs. The first block after a reset
+// refers to no earlier data, so LZ4_decompress_safe reads it as it reads any block.
+LZ4_stream_t* lz4_stream() {
+  thread_local LZ4_stream_t stream;
+  thread_local const bool initialized = LZ4_initStream(&stream, sizeof stream) != nullptr;
+  (void)initialized;
+  LZ4_resetStream_fast(&stream);
+  return &stream;
+}
+
 // Compresses `in` to `out` (capacity `cap`); returns the size, or 0 when it did not shrink.
 std::size_t compress(Compression algo, int level, std::string_view in, char* out, std::size_t cap) {
   if (algo == Compression::zstd) {
@@ -156,8 +179,8 @@ std::size_t compress(Compression algo, int level, std::string_view in, char* out
                               : ZSTD_compress(out, cap, in.data(), in.size(), level);
     return ZSTD_isError(n) || n >= in.size() ? 0 : n;
   }
-  const int n =
-      LZ4_compress_default(in.data(), out, static_cast<int>(in.size()), static_cast<int>(cap));
+  const int n = LZ4_compress_fast_continue(lz4_stream(), in.data(), out,
+                                           static_cast<int>(in.size()), static_cast<int>(cap), 1);
   return n <= 0 || static_cast<std::size_t>(n) >= in.size() ? 0 : static_cast<std::size_t>(n);
 }
 

@@ -8,9 +8,6 @@
 
 #include "tiercache/redis/error.hpp"
 
-#include <boost/asio/any_completion_executor.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
 
 #include <atomic>
 #include <limits>
@@ -88,17 +85,16 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
  private:
   // Completes an exclusive request: the link goes back to the pool (or away), then the caller.
   struct ExclusiveDone {
-    using executor_type = asio::any_completion_executor;
-    using cancellation_slot_type = asio::cancellation_slot;
+    using executor_type = ExecHandler::executor_type;
+    using cancellation_slot_type = ExecHandler::cancellation_slot_type;
 
     std::shared_ptr<Impl> client;
     Connection* link;
-    executor_type executor;
     ExecHandler handler;
 
-    executor_type get_executor() const noexcept { return executor; }
+    executor_type get_executor() const noexcept { return handler.get_executor(); }
     cancellation_slot_type get_cancellation_slot() const noexcept {
-      return asio::get_associated_cancellation_slot(handler);
+      return handler.get_cancellation_slot();
     }
     void operator()(error_code ec, resp::Reply reply) {
       client->release(link, !ec);
@@ -146,9 +142,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       // Stopped: a shared link answers with Errc::stopped, through a post.
       return shared_.front()->async_exec(std::move(request), std::move(handler));
     }
-    auto executor = asio::get_associated_executor(handler, link->get_executor());
-    link->async_exec(std::move(request), ExclusiveDone{shared_from_this(), link,
-                                                       std::move(executor), std::move(handler)});
+    link->async_exec(std::move(request),
+                     ExclusiveDone{shared_from_this(), link, std::move(handler)});
   }
 
   void release(Connection* link, bool reusable) {

@@ -13,9 +13,6 @@
 
 #include "redis/connection_impl.hpp"
 
-#include <boost/asio/append.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -87,6 +84,9 @@ void Connection::Impl::abandon_handlers() noexcept {
 }
 
 void Connection::Impl::exec(resp::Request request, Handler handler) {
+  // A caller resumed by a reply of this link runs on the strand already (deliver() completes
+  // in place): no hop, no lambda, no reference count.
+  if (strand_.running_in_this_thread()) return add(std::move(request), std::move(handler));
   asio::dispatch(strand_, [self = shared_from_this(), request = std::move(request),
                            handler = std::move(handler)]() mutable {
     self->add(std::move(request), std::move(handler));
@@ -129,7 +129,7 @@ void Connection::Impl::add(resp::Request request, Handler handler) {
       if (e) spdlog::critical("redis: connection watchdog ended by an exception");
     });
   }
-  auto slot = asio::get_associated_cancellation_slot(handler);
+  auto slot = handler.get_cancellation_slot();
   const auto deadline = Clock::now() + config_.request_timeout;
   auto id = mux_.add(request, handler, deadline);
   if (!id) return fail_now(std::move(handler), id.error());
@@ -152,8 +152,10 @@ void Connection::Impl::cancel(detail::Multiplexer::Id id, asio::cancellation_typ
 
 void Connection::Impl::fail_now(Handler handler, error_code ec) {
   ++requests_;
-  // Through the strand, then on to the handler's own executor (post's work dispatcher).
-  asio::post(strand_, asio::append(std::move(handler), ec, resp::Reply()));
+  // Through the strand, then on to the handler's own executor.
+  asio::post(strand_, [handler = std::move(handler), ec]() mutable {
+    std::move(handler).complete(ec, resp::Reply());
+  });
 }
 
 void Connection::Impl::deliver() {
@@ -167,10 +169,9 @@ void Connection::Impl::deliver() {
     pending_.store(mux_.pending(), std::memory_order_relaxed);
     for (auto& c : delivering_now_) {
       requests_.fetch_add(1, std::memory_order_relaxed);
-      auto slot = asio::get_associated_cancellation_slot(c.handler);
+      auto slot = c.handler.get_cancellation_slot();
       if (slot.is_connected()) slot.clear();
-      auto ex = asio::get_associated_executor(c.handler, strand_);
-      asio::dispatch(ex, asio::append(std::move(c.handler), c.ec, std::move(c.reply)));
+      std::move(c.handler).complete(c.ec, std::move(c.reply));
     }
     delivering_now_.clear();
   }

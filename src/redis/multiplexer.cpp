@@ -75,7 +75,7 @@ Result<Multiplexer::Id> Multiplexer::add(resp::Request& request, Handler& handle
   e.remaining = e.commands;
   e.deadline = deadline;
   e.request = std::move(request);
-  e.slot.handler.swap(handler);
+  e.handler = std::move(handler);
   ++live_;
   return id;
 }
@@ -232,7 +232,7 @@ Multiplexer::time_point Multiplexer::oldest_written_at() const noexcept {
 }
 
 void Multiplexer::complete(Entry& e, error_code ec, resp::Reply reply) {
-  completions_.push_back(Completion{std::move(e.slot.handler), ec, std::move(reply)});
+  completions_.push_back(Completion{std::move(e.handler), ec, std::move(reply)});
   --live_;
 }
 

@@ -88,19 +88,6 @@ class Multiplexer {
  private:
   enum class State : std::uint8_t { waiting, written, abandoned };
 
-  // Boost 1.81's any_completion_handler move assignment recurses without end (it re-wraps the
-  // source through its converting constructor; fixed in 1.82), so entries move handlers by swap.
-  struct HandlerSlot {
-    Handler handler;
-    HandlerSlot() = default;
-    HandlerSlot(HandlerSlot&& other) noexcept : handler(std::move(other.handler)) {}
-    HandlerSlot& operator=(HandlerSlot&& other) noexcept {
-      Handler taken(std::move(other.handler));
-      handler.swap(taken);
-      return *this;
-    }
-  };
-
   struct Entry {
     Entry() = default;
     Entry(Entry&&) noexcept = default;
@@ -118,12 +105,12 @@ class Multiplexer {
     time_point deadline;
     time_point written_at;
     resp::Request request;             // kept after writing only when it may be retried
-    HandlerSlot slot;                  // its handler is empty once completed
+    Handler handler;                   // empty once completed
     resp::Reply reply;                 // a one-command request's reply
     std::vector<resp::Reply> replies;  // a multi-command request's replies so far
   };
 
-  bool live(const Entry& e) const noexcept { return static_cast<bool>(e.slot.handler); }
+  bool live(const Entry& e) const noexcept { return static_cast<bool>(e.handler); }
   void complete(Entry& e, error_code ec, resp::Reply reply = {});
   void pop_finished_front();
   std::size_t find(Id id) const noexcept;  // index, or entries_.size()

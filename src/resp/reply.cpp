@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <ostream>
 
@@ -267,51 +268,70 @@ bool operator==(ReplyView a, ReplyView b) noexcept {
 
 // ---- Reply
 
-Reply::Reply(ReplyView view) : nodes_(view.nodes().begin(), view.nodes().end()) {
-  if (nodes_.empty()) return;
+Reply::Reply(std::size_t nodes, std::size_t bytes)
+    : block_(nodes + bytes == 0 ? nullptr : new std::byte[nodes * sizeof(Node) + bytes]),
+      node_count_(nodes),
+      byte_count_(bytes) {}
+
+Reply::Reply(ReplyView view) {
+  const std::span<const Node> nodes = view.nodes();
+  if (nodes.empty()) return;
   std::uint64_t lo = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t hi = 0;
-  for (const Node& n : nodes_) {
+  for (const Node& n : nodes) {
     if (n.length == 0) continue;
     lo = std::min(lo, n.offset);
     hi = std::max(hi, n.offset + n.length);
   }
-  if (hi > 0) bytes_.assign(view.base() + lo, static_cast<std::size_t>(hi - lo));
-  const std::uint32_t depth = nodes_.front().depth;
-  for (Node& n : nodes_) {
+  const std::size_t bytes = hi > 0 ? static_cast<std::size_t>(hi - lo) : 0;
+  Reply out(nodes.size(), bytes);
+  std::memcpy(out.nodes_data(), nodes.data(), nodes.size_bytes());
+  if (bytes > 0) std::memcpy(out.bytes_data(), view.base() + lo, bytes);
+  const std::uint32_t depth = nodes.front().depth;
+  for (Node& n : std::span(out.nodes_data(), out.node_count_)) {
     n.offset = n.length == 0 ? 0 : n.offset - lo;
     n.depth -= std::min(depth, n.depth);
   }
+  *this = std::move(out);
+}
+
+Reply::Reply(const Reply& other) : Reply(other.node_count_, other.byte_count_) {
+  if (block_)
+    std::memcpy(block_.get(), other.block_.get(), node_count_ * sizeof(Node) + byte_count_);
+}
+
+Reply& Reply::operator=(const Reply& other) {
+  if (this != &other) *this = Reply(other);
+  return *this;
 }
 
 Reply Reply::array_of(std::span<const Reply> elements) {
-  Reply out;
   std::size_t nodes = 1;
   std::size_t bytes = 0;
   for (const Reply& e : elements) {
-    nodes += std::max<std::size_t>(e.nodes_.size(), 1);
-    bytes += e.bytes_.size();
+    nodes += std::max<std::size_t>(e.node_count_, 1);
+    bytes += e.byte_count_;
   }
-  out.nodes_.reserve(nodes);
-  out.bytes_.reserve(bytes);
-  out.nodes_.push_back(Node{.type = Type::array, .size = elements.size(), .span = nodes});
+  Reply out(nodes, bytes);
+  Node* node = out.nodes_data();
+  char* byte = out.bytes_data();
+  *node++ = Node{.type = Type::array, .size = elements.size(), .span = nodes};
   for (const Reply& e : elements) {
-    if (e.nodes_.empty()) {
-      out.nodes_.push_back(Node{.type = Type::null, .depth = 1});
+    if (e.node_count_ == 0) {
+      *node++ = Node{.type = Type::null, .depth = 1};
       continue;
     }
-    const std::uint64_t shift = out.bytes_.size();
-    for (Node n : e.nodes_) {
+    const auto shift = static_cast<std::uint64_t>(byte - out.bytes_data());
+    for (Node n : std::span(e.nodes_data(), e.node_count_)) {
       n.depth += 1;
       if (n.length > 0) n.offset += shift;
-      out.nodes_.push_back(n);
+      *node++ = n;
     }
-    out.bytes_ += e.bytes_;
+    if (e.byte_count_ > 0) std::memcpy(byte, e.bytes_data(), e.byte_count_);
+    byte += e.byte_count_;
   }
   return out;
 }
-
-ReplyView Reply::view() const noexcept { return ReplyView(bytes_.data(), nodes_); }
 
 std::string to_display(ReplyView reply) {
   std::string out;

@@ -99,6 +99,20 @@ static_assert(std::ranges::is_sorted(kCommands, {}, &Entry::name));
 
 constexpr std::size_t kLongestName = 16;
 
+// Where the names starting with each letter begin in kCommands: [first[c], first[c + 1]).
+constexpr auto kFirstByLetter = [] {
+  std::array<std::uint8_t, 27> first{};
+  std::size_t i = 0;
+  for (char c = 'A'; c <= 'Z'; ++c) {
+    first[static_cast<std::size_t>(c - 'A')] = static_cast<std::uint8_t>(i);
+    while (i < kCommands.size() && kCommands[i].name[0] == c) ++i;
+  }
+  first[26] = static_cast<std::uint8_t>(kCommands.size());
+  return first;
+}();
+
+// Every request looks its command up, so this is on the hot path: a few comparisons among the
+// names of one first letter, not a binary search over all of them.
 const Entry* find_command(std::string_view name) noexcept {
   if (name.empty() || name.size() > kLongestName) return nullptr;
   char upper[kLongestName];
@@ -106,9 +120,13 @@ const Entry* find_command(std::string_view name) noexcept {
     const char c = name[i];
     upper[i] = c >= 'a' && c <= 'z' ? static_cast<char>(c - ('a' - 'A')) : c;
   }
+  if (upper[0] < 'A' || upper[0] > 'Z') return nullptr;
   const std::string_view key(upper, name.size());
-  const auto it = std::ranges::lower_bound(kCommands, key, {}, &Entry::name);
-  return it != kCommands.end() && it->name == key ? &*it : nullptr;
+  const auto letter = static_cast<std::size_t>(upper[0] - 'A');
+  for (std::size_t i = kFirstByLetter[letter]; i < kFirstByLetter[letter + 1]; ++i) {
+    if (kCommands[i].name == key) return &kCommands[i];
+  }
+  return nullptr;
 }
 
 bool equals_upper(std::string_view s, std::string_view upper) noexcept {

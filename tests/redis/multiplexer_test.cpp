@@ -6,6 +6,7 @@
 #include "tiercache/resp/reader.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -28,13 +29,18 @@ struct Outcome {
 // Feeds RESP bytes through a real Reader and each reply to the multiplexer.
 class MultiplexerTest : public ::testing::Test {
  protected:
+  // The queue never runs a handler; its executor (an io_context nobody runs) is never used.
+  template <class F>
+  Multiplexer::Handler handler_of(F f) {
+    return Multiplexer::Handler(std::move(f), io_.get_executor());
+  }
   std::shared_ptr<Outcome> add(resp::Request req, Clock::duration timeout = 1s) {
     auto out = std::make_shared<Outcome>();
-    Multiplexer::Handler h = [out](error_code ec, resp::Reply r) {
+    Multiplexer::Handler h = handler_of([out](error_code ec, resp::Reply r) {
       out->done = true;
       out->ec = ec;
       out->reply = resp::to_display(r);
-    };
+    });
     auto id = mux_.add(req, h, t0_ + timeout);
     if (!id) {
       out->done = true;
@@ -77,6 +83,7 @@ class MultiplexerTest : public ::testing::Test {
     return bytes;
   }
 
+  boost::asio::io_context io_;
   Multiplexer mux_{16};
   resp::Reader reader_;
   Clock::time_point t0_ = Clock::now();
@@ -237,7 +244,7 @@ TEST_F(MultiplexerTest, RetriesIdempotentRequestsOnceWhenConfigured) {
   Multiplexer mux(16, true);
   std::vector<std::string> got;
   auto handler = [&](std::string name) {
-    return Multiplexer::Handler([&got, name](error_code ec, resp::Reply) {
+    return handler_of([&got, name](error_code ec, resp::Reply) {
       got.push_back(name + (ec ? ":" + ec.message().substr(0, 6) : ":ok"));
     });
   };
@@ -298,7 +305,8 @@ TEST_F(MultiplexerTest, GrowsPastItsInitialCapacityInOrder) {
   std::vector<int> order;
   for (int i = 0; i < 1000; ++i) {
     auto req = cmd("PING");
-    Multiplexer::Handler h = [&order, i](error_code, resp::Reply) { order.push_back(i); };
+    Multiplexer::Handler h =
+        handler_of([&order, i](error_code, resp::Reply) { order.push_back(i); });
     ASSERT_TRUE(mux.add(req, h, t0_ + 1s));
     if (i % 300 == 0) {
       (void)mux.prepare_write(t0_);

@@ -8,16 +8,17 @@
 
 #include "tiercache/base/result.hpp"
 #include "tiercache/redis/config.hpp"
+#include "tiercache/redis/exec_handler.hpp"
 #include "tiercache/redis/link.hpp"
 #include "tiercache/resp/reply.hpp"
 #include "tiercache/resp/request.hpp"
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tiercache::redis {
@@ -28,7 +29,7 @@ class AnyClient {
  public:
   using executor_type = asio::any_io_executor;
   using ExecSignature = void(error_code, resp::Reply);
-  using ExecHandler = asio::any_completion_handler<ExecSignature>;
+  using ExecHandler = redis::ExecHandler;
 
   virtual ~AnyClient() = default;
 
@@ -43,7 +44,13 @@ class AnyClient {
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_exec(resp::Request request, CompletionToken&& token = {}) {
     return asio::async_initiate<CompletionToken, ExecSignature>(
-        [this](auto handler, resp::Request req) { do_exec(std::move(req), std::move(handler)); },
+        [this](auto handler, resp::Request req) {
+          if constexpr (std::is_same_v<decltype(handler), ExecHandler>) {
+            do_exec(std::move(req), std::move(handler));  // a client passing its caller's on
+          } else {
+            do_exec(std::move(req), ExecHandler(std::move(handler), get_executor()));
+          }
+        },
         token, std::move(request));
   }
 
@@ -76,7 +83,12 @@ class AnyClient {
   auto async_exec_on(std::string primary, resp::Request request, CompletionToken&& token = {}) {
     return asio::async_initiate<CompletionToken, ExecSignature>(
         [this](auto handler, std::string at, resp::Request req) {
-          do_exec_on(std::move(at), std::move(req), std::move(handler));
+          if constexpr (std::is_same_v<decltype(handler), ExecHandler>) {
+            do_exec_on(std::move(at), std::move(req), std::move(handler));
+          } else {
+            do_exec_on(std::move(at), std::move(req),
+                       ExecHandler(std::move(handler), get_executor()));
+          }
         },
         token, std::move(primary), std::move(request));
   }

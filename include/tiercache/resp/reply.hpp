@@ -8,9 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tiercache::resp {
@@ -182,7 +184,8 @@ inline ReplyView::Iterator ReplyView::end() const noexcept {
   return Iterator(base_, nodes_.subspan(subtree_end(root_index()), 0));
 }
 
-// An owned reply. Cheap to move; copying copies its bytes and nodes (two allocations).
+// An owned reply: its nodes and the bytes they cover in one allocation (none for a default
+// Reply, which reads as null). Moving it moves a pointer; copying copies the block.
 class Reply {
  public:
   Reply() = default;
@@ -192,7 +195,21 @@ class Reply {
   // A default (empty) Reply becomes a null element.
   static Reply array_of(std::span<const Reply> elements);
 
-  ReplyView view() const noexcept;
+  Reply(const Reply& other);
+  Reply& operator=(const Reply& other);
+  Reply(Reply&& other) noexcept
+      : block_(std::move(other.block_)),
+        node_count_(std::exchange(other.node_count_, 0)),
+        byte_count_(std::exchange(other.byte_count_, 0)) {}
+  Reply& operator=(Reply&& other) noexcept {
+    block_ = std::move(other.block_);
+    node_count_ = std::exchange(other.node_count_, 0);
+    byte_count_ = std::exchange(other.byte_count_, 0);
+    return *this;
+  }
+  ~Reply() = default;
+
+  ReplyView view() const noexcept { return ReplyView(bytes_data(), {nodes_data(), node_count_}); }
   operator ReplyView() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
 
   Type type() const noexcept { return view().type(); }
@@ -210,11 +227,19 @@ class Reply {
   ReplyView::Iterator end() const noexcept { return view().end(); }
 
   // The copied payload bytes (what the nodes cover, no framing).
-  std::string_view bytes() const noexcept { return bytes_; }
+  std::string_view bytes() const noexcept { return {bytes_data(), byte_count_}; }
 
  private:
-  std::string bytes_;
-  std::vector<Node> nodes_;  // empty: a default Reply, which reads as null
+  // Allocates the block for `nodes` nodes and `bytes` bytes, uninitialized.
+  Reply(std::size_t nodes, std::size_t bytes);
+  Node* nodes_data() const noexcept { return reinterpret_cast<Node*>(block_.get()); }
+  char* bytes_data() const noexcept {
+    return reinterpret_cast<char*>(block_.get()) + node_count_ * sizeof(Node);
+  }
+
+  std::unique_ptr<std::byte[]> block_;  // node_count_ nodes, then byte_count_ bytes
+  std::size_t node_count_ = 0;
+  std::size_t byte_count_ = 0;
 };
 
 // Same tree: types, sizes, payload bytes and values, attributes included (offsets and depths may

@@ -39,6 +39,9 @@ class Request {
   // values are written in the shortest form that reads back exactly.
   template <class... Args>
   Request& push(std::string_view command, const Args&... args) {
+    // One allocation for the command, not one per doubling of the payload.
+    payload_.reserve(payload_.size() + kHeaderBound * (2 + sizeof...(Args)) + command.size() +
+                     (size_bound(args) + ... + 0));
     start_command(1 + sizeof...(Args), command);
     (append_argument(args), ...);
     return *this;
@@ -82,6 +85,18 @@ class Request {
     append_blob(std::string_view(buf, static_cast<std::size_t>(end - buf)));
   }
   void append_argument(double value);
+
+  // Bytes of "$<len>\r\n" + "\r\n" around an argument, and of "*<argc>\r\n", at most.
+  static constexpr std::size_t kHeaderBound = 26;
+  // An argument's bytes, at most.
+  static std::size_t size_bound(std::string_view s) noexcept { return s.size(); }
+  static std::size_t size_bound(const std::string& s) noexcept { return s.size(); }
+  static std::size_t size_bound(const char* s) noexcept {
+    return std::char_traits<char>::length(s);
+  }
+  template <class T>
+  requires std::is_arithmetic_v<T>
+  static std::size_t size_bound(T) noexcept { return 32; }
 
   std::string payload_;
   std::size_t commands_ = 0;

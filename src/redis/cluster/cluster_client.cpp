@@ -29,11 +29,8 @@
 #include "redis/cluster/cluster_impl.hpp"
 #include "redis/cluster/command_keys.hpp"
 
-#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -56,15 +53,14 @@ resp::Request one(std::string_view a, std::string_view b) {
 
 // Completes the caller's handler with the coroutine's outcome, on the handler's executor.
 struct SpawnDone {
-  using executor_type = asio::any_completion_executor;
-  using cancellation_slot_type = asio::cancellation_slot;
+  using executor_type = ExecHandler::executor_type;
+  using cancellation_slot_type = ExecHandler::cancellation_slot_type;
 
-  executor_type executor;
   AnyClient::ExecHandler handler;
 
-  executor_type get_executor() const noexcept { return executor; }
+  executor_type get_executor() const noexcept { return handler.get_executor(); }
   cancellation_slot_type get_cancellation_slot() const noexcept {
-    return asio::get_associated_cancellation_slot(handler);
+    return handler.get_cancellation_slot();
   }
   void operator()(const std::exception_ptr& ep, std::pair<error_code, resp::Reply> outcome) {
     if (ep) {
@@ -442,9 +438,8 @@ void ClusterClient::do_exec(resp::Request request, ExecHandler handler) {
 void ClusterClient::Impl::route_and_run(std::shared_ptr<Impl> self, resp::Request request,
                                         ExecHandler handler) {
   auto strand = asio::make_strand(self->executor_);
-  auto executor = asio::get_associated_executor(handler, strand);
   asio::co_spawn(std::move(strand), run(std::move(self), std::move(request)),
-                 SpawnDone{std::move(executor), std::move(handler)});
+                 SpawnDone{std::move(handler)});
 }
 
 void ClusterClient::do_exec_on(std::string primary, resp::Request request, ExecHandler handler) {
