@@ -8,7 +8,6 @@
 
 #include "tiercache/redis/error.hpp"
 
-
 #include <atomic>
 #include <limits>
 #include <mutex>
