@@ -100,8 +100,8 @@ struct Limiter::State {
 
   // EVALSHA (EVAL when `eval`) of the policy's script on key_prefix + key, with its ARGV (the
   // layout of each .lua file): the request redis::Script::async_exec would build, written
-  // straight into one buffer sized up front. Per decision that spares the key, argument and
-  // argv vectors, the prefixed key's string and the payload's regrowths (bench/README.md).
+  // straight into one Request (which sizes its payload once per push). Per decision that spares
+  // the key, argument and argv vectors and the prefixed key's string (bench/README.md).
   resp::Request request(bool eval, std::string_view key, std::uint32_t cost, bool peek) const {
     // The Redis key: on the stack when it fits (any sane key), else on the heap.
     char stack[256];
@@ -121,10 +121,6 @@ struct Limiter::State {
     const std::string_view body = eval ? script->source() : script->sha1();
     const std::string_view peek_flag = peek ? "1" : "0";
     resp::Request out;
-    // RESP framing: "*N\r\n", then "$len\r\n" + bytes + "\r\n" per argument (<= 16 bytes each
-    // beyond the bytes for 9 arguments), the cost (<= 10 digits) and the flag.
-    out.reserve(16 * 10 + command.size() + body.size() + redis_key.size() + fixed.first.size() +
-                fixed.second.size() + fixed.expiry_ms.size() + 11);
     switch (policy.algorithm) {
       case Algorithm::sliding_log:
         out.push(command, body, "1", redis_key, fixed.first, fixed.second, cost, peek_flag,

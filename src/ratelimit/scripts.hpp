@@ -1,8 +1,8 @@
 #pragma once
 // The rate limiters' Lua scripts: one per Algorithm, compiled into the library. The .lua files
-// beside this header are the source of truth (each opens with its essay); scripts.cpp holds the
-// same text as raw string literals, and tests/ratelimit/scripts_test.cpp fails if the two
-// differ by one byte. Edit the .lua file, then paste it into scripts.cpp.
+// beside this header are the only copy (each opens with its essay); the build embeds them
+// (embed_scripts.cmake), and tests/ratelimit/scripts_test.cpp checks the embedded text against
+// the files byte for byte.
 // Thread-safety: immutable after first use (function-local statics).
 
 #include "tiercache/ratelimit/policy.hpp"

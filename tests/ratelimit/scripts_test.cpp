@@ -33,7 +33,7 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, ScriptsTest,
 TEST_P(ScriptsTest, TheCompiledScriptIsTheLuaFile) {
   const std::string file = read_lua(lua_file_name(GetParam()));
   ASSERT_FALSE(file.empty());
-  // On failure: paste src/ratelimit/<name>.lua into its raw string in scripts.cpp.
+  // On failure: the build did not embed src/ratelimit/<name>.lua again (embed_scripts.cmake).
   EXPECT_EQ(script_for(GetParam()).source(), file) << lua_file_name(GetParam());
 }
 
