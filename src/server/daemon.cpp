@@ -205,8 +205,9 @@ void Daemon::start(bool serve_http) {
     }
     services_.namespaces = namespaces_.get();
     start_limiters();
-    if (services_.redis_mode == RedisMode::connected) start_health_monitor();
+    // The calendar first: its breaker then exists when the monitor takes its first report.
     if (services_.redis_mode == RedisMode::connected && config_.calendar.enabled) start_calendar();
+    if (services_.redis_mode == RedisMode::connected) start_health_monitor();
     if (!config_.proxy.routes.empty()) {
       try {
         proxy_ = std::make_unique<proxy::Proxy>(io_.get_executor(), services_);

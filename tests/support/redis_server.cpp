@@ -1,6 +1,6 @@
 // RedisServer: a redis-server child process per test. Start-up is: make a temp dir, write
-// redis.conf, fork/exec redis-server, poll until it answers PING (TLS: until it logs that it is
-// ready and accepts a TCP connection). Ports come from free_port(), so another process may take
+// redis.conf, fork/exec redis-server, poll until it logs that it is ready and answers PING (TLS:
+// logs that it is ready). Ports come from free_port(), so another process may take
 // one between our probe and redis-server's bind; the server then exits with "Address already in
 // use" and we try again with a new port (or, on restart, the same port after a short wait).
 // Processes are only ever signalled by the pid we forked, and reaped by us, so the pid cannot
@@ -318,10 +318,13 @@ RedisServer::StartResult RedisServer::wait_until_ready(milliseconds timeout) {
       throw std::runtime_error("redis-server exited during start-up (status " +
                                std::to_string(status) + "). Log:\n" + log());
     }
-    // A TLS server listens before it logs that it is ready; hiredis 0.14 cannot speak TLS.
-    const bool up = tls()
-                        ? log_since_spawn().find("Ready to accept connections") != std::string::npos
-                        : answers_ping(socket_path_, port_);
+    // Ready when our own server has logged so: a PING alone could be answered by another
+    // test's server that holds the port ours failed to bind (ours then exits with "Address
+    // already in use" a moment later; two clusters built on one node this way). A TLS server
+    // listens before it logs that it is ready; hiredis 0.14 cannot speak TLS.
+    const bool logged_ready =
+        log_since_spawn().find("Ready to accept connections") != std::string::npos;
+    const bool up = logged_ready && (tls() || answers_ping(socket_path_, port_));
     if (up) return StartResult::ready;
     if (Clock::now() >= deadline) {
       const std::string text = log();
