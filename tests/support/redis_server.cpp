@@ -1,10 +1,10 @@
 // RedisServer: a redis-server child process per test. Start-up is: make a temp dir, write
 // redis.conf, fork/exec redis-server, poll until it logs that it is ready and answers PING (TLS:
-// logs that it is ready). Ports come from free_port(), so another process may take
-// one between our probe and redis-server's bind; the server then exits with "Address already in
-// use" and we try again with a new port (or, on restart, the same port after a short wait).
-// Processes are only ever signalled by the pid we forked, and reaped by us, so the pid cannot
-// be reused while we hold it.
+// logs that it is ready; unix socket: answers PING). Ports come from free_port(), so another
+// process may take one between our probe and redis-server's bind; the server then exits with
+// "Address already in use" and we try again with a new port (or, on restart, the same port after a
+// short wait). Processes are only ever signalled by the pid we forked, and reaped by us, so the pid
+// cannot be reused while we hold it.
 
 #include "tests/support/redis_server.hpp"
 
@@ -322,9 +322,14 @@ RedisServer::StartResult RedisServer::wait_until_ready(milliseconds timeout) {
     // test's server that holds the port ours failed to bind (ours then exits with "Address
     // already in use" a moment later; two clusters built on one node this way). A TLS server
     // listens before it logs that it is ready; hiredis 0.14 cannot speak TLS.
-    const bool logged_ready =
-        log_since_spawn().find("Ready to accept connections") != std::string::npos;
-    const bool up = logged_ready && (tls() || answers_ping(socket_path_, port_));
+    // A unix socket is in our own temp dir: only our server can answer there (and it logs
+    // readiness in other words).
+    const auto logged_ready = [&] {
+      return log_since_spawn().find("Ready to accept connections") != std::string::npos;
+    };
+    const bool up = options_.unix_socket ? answers_ping(socket_path_, port_)
+                    : tls()              ? logged_ready()
+                                         : logged_ready() && answers_ping(socket_path_, port_);
     if (up) return StartResult::ready;
     if (Clock::now() >= deadline) {
       const std::string text = log();
