@@ -74,6 +74,9 @@ struct Settings {
   std::chrono::milliseconds ttl = 60s;
   std::chrono::seconds phase_limit = 60s;  // a phase stops early past this
   bool json = false;
+  // Only this phase (and the writes it needs), for a profiler: "raw", "tracking", "warm",
+  // "warm_plain" or "cold"; empty for all.
+  std::string only;
 };
 
 void usage() {
@@ -81,6 +84,7 @@ void usage() {
                "usage: cache_bench [--ops N] [--keys N] [--callers N] [--threads N] [--zipf S]\n"
                "                   [--seed N] [--loader-ms N] [--ttl-s N] [--phase-limit-s N] "
                "[--json]\n"
+               "                   [--only raw|tracking|warm|warm_plain|cold]\n"
                "defaults: --ops 200000 (per phase) --keys 100000 --callers 64 --threads 1 "
                "--zipf 1.0\n"
                "          --seed 42 --loader-ms 5 --ttl-s 60 --phase-limit-s 60\n");
@@ -115,12 +119,18 @@ std::optional<Settings> parse(int argc, char** argv) {
       s.ttl = std::chrono::seconds(number);
     } else if (arg == "--phase-limit-s") {
       s.phase_limit = std::chrono::seconds(number);
+    } else if (arg == "--only") {
+      s.only = value;
     } else {
       return std::nullopt;
     }
   }
   if (s.ops == 0 || s.keys == 0 || s.callers == 0 || s.threads == 0 || s.zipf < 0 ||
       s.ttl.count() <= 0) {
+    return std::nullopt;
+  }
+  if (!s.only.empty() && s.only != "raw" && s.only != "tracking" && s.only != "warm" &&
+      s.only != "warm_plain" && s.only != "cold") {
     return std::nullopt;
   }
   return s;
@@ -674,25 +684,36 @@ int main(int argc, char** argv) {
         make_client(io, server, true),
         cache::Options{.ns = "warm_plain", .l1_bytes = 0, .compression = cache::Compression::none});
     struct Subject {
+      const char* only;  // its --only name
       const char* name;
       Operation get;
       cache::Cache* cache;
       Sample sample{};
     };
     std::vector<Subject> subjects;
-    subjects.push_back(
-        {"raw GET (baseline)", [&plain](std::uint32_t k) { return raw_get(*plain, k); }, nullptr});
-    subjects.push_back({"raw GET, tracking on",
+    subjects.push_back({"raw", "raw GET (baseline)",
+                        [&plain](std::uint32_t k) { return raw_get(*plain, k); }, nullptr});
+    subjects.push_back({"tracking", "raw GET, tracking on",
                         [&tracking](std::uint32_t k) { return raw_get(*tracking, k); }, nullptr});
-    subjects.push_back(
-        {"Cache::get, warm", [&zstd](std::uint32_t k) { return cache_get(zstd, k); }, &zstd});
-    subjects.push_back({"Cache::get, warm, no compression",
+    subjects.push_back({"warm", "Cache::get, warm",
+                        [&zstd](std::uint32_t k) { return cache_get(zstd, k); }, &zstd});
+    subjects.push_back({"warm_plain", "Cache::get, warm, no compression",
                         [&none](std::uint32_t k) { return cache_get(none, k); }, &none});
-    std::fprintf(stderr, "  writing %zu keys three times (raw, zstd entries, plain entries)\n",
+    if (!s.only.empty()) {
+      std::erase_if(subjects, [&s](const Subject& subject) { return s.only != subject.only; });
+    }
+    auto wanted = [&subjects](const cache::Cache* c) {
+      return std::any_of(subjects.begin(), subjects.end(),
+                         [c](const Subject& subject) { return subject.cache == c; });
+    };
+    std::fprintf(stderr, "  writing %zu keys for each phase (raw, lz4 entries, plain entries)\n",
                  s.keys);
-    (void)measure(
-        io, [&plain](std::uint32_t k) { return raw_set(*plain, k); }, all_keys, s);
+    if (wanted(nullptr)) {
+      (void)measure(
+          io, [&plain](std::uint32_t k) { return raw_set(*plain, k); }, all_keys, s);
+    }
     for (cache::Cache* c : {&zstd, &none}) {
+      if (!wanted(c)) continue;
       (void)measure(
           io, [c, ttl](std::uint32_t k) { return cache_set(*c, k, ttl); }, all_keys, s);
     }
@@ -730,6 +751,7 @@ int main(int argc, char** argv) {
   };
   for (const Variant v : {Variant{"zipf_l1_off", 0}, Variant{"zipf_l1_default", defaults.l1_bytes},
                           Variant{"zipf_l1_10pct", ten_percent}}) {
+    if (!s.only.empty() && s.only != "cold") break;
     cache::Cache c(make_client(io, server, true),
                    cache::Options{.ns = v.ns, .l1_bytes = v.l1_bytes});
     std::atomic<std::uint64_t> runs{0};

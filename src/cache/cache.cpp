@@ -48,7 +48,10 @@ std::string_view to_string(Source source) noexcept {
 }
 
 Cache::Impl::Impl(std::shared_ptr<redis::AnyClient> redis, Options options)
-    : redis_(std::move(redis)), options_(std::move(options)), clock_(*options_.clock) {
+    : redis_(std::move(redis)),
+      options_(std::move(options)),
+      clock_(*options_.clock),
+      version_key_(options_.ns + ":version") {
   if (!valid_namespace(options_.ns)) {
     throw std::invalid_argument(
         "cache::Options::ns: printable ASCII without spaces or glob "
@@ -139,15 +142,8 @@ asio::awaitable<Result<std::string>> Cache::redis_key(std::string key) {
 }
 
 asio::awaitable<Result<ReadResult>> Cache::get(std::string key) {
-  auto self = impl_;
-  if (auto ok = self->check_key(key); !ok) {
-    self->count_read(ok.error());
-    co_return ok.error();
-  }
-  auto v = co_await self->ns_version();
-  auto r = co_await self->read(self->data_key(v ? *v : self->ns_version_hint_.load(), key));
-  self->count_read(r);
-  co_return r;
+  // Not a coroutine: the caller awaits lookup's frame itself, which holds the Impl alive.
+  return Impl::lookup(impl_, std::move(key), Impl::Lookup::user_key);
 }
 
 asio::awaitable<Result<void>> Cache::set(std::string key, std::string value, WriteOptions options) {

@@ -53,7 +53,7 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   Result<void> check_key(std::string_view key) const;
   std::string data_key(std::uint64_t ns_version, std::string_view key) const;
   std::string tag_key(std::string_view tag) const;
-  std::string version_key() const;
+  const std::string& version_key() const noexcept { return version_key_; }
   std::string lock_key(std::string_view data_key) const;
   std::string data_prefix(std::uint64_t ns_version) const;
 
@@ -61,13 +61,36 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // L1, else Redis GET (a load ticket taken first), decode, tag check, L1 fill. A Redis failure
   // gives a degraded result from the fail-safe shelf, or redis_unavailable when there is none.
   [[nodiscard]] asio::awaitable<Result<ReadResult>> read(std::string rk);
+  // read() and Cache::get are this one coroutine frame, which on the hot path awaits nothing
+  // but the GET: the namespace and tag versions come from meta() without a co_await when it
+  // has them, and the GET is awaited on the client itself (cache_bench: each nested frame cost
+  // hundreds of instructions a get). redis_key: `key` is the Redis key (read()); user_key: a
+  // user's key, checked and put under the namespace version, and the read counted (get()).
+  enum class Lookup { redis_key, user_key };
+  [[nodiscard]] static asio::awaitable<Result<ReadResult>> lookup(std::shared_ptr<Impl> self,
+                                                                  std::string key, Lookup kind);
   // The L1 copy of rk if it has one, checked against its tags (an invalidated copy is dropped
   // and reported as a miss); nullopt when L1 has none.
   [[nodiscard]] asio::awaitable<std::optional<ReadResult>> read_l1(const std::string& rk);
+  // The answer for L1's copy e of rk once its tags were checked: current, served; not current,
+  // dropped from L1 and a miss; the check failed (Redis), served, flagged degraded.
+  ReadResult l1_answer(const std::string& rk, std::shared_ptr<const Entry> e,
+                       const Result<bool>& current);
   // What Redis's GET of rk answered (a string or null) as a read result: decoded, expiry and
   // tags checked, and given to L1 under `ticket`.
   [[nodiscard]] asio::awaitable<ReadResult> accept_l2(const std::string& rk, resp::ReplyView value,
                                                       const std::optional<LoadTicket>& ticket);
+  // accept_l2 in two steps around the tag check. decode_l2: the entry in `value`, not yet
+  // checked against its tags; or none, and `miss` is the answer (null, unreadable, expired).
+  struct FromL2 {
+    std::shared_ptr<const Entry> entry;
+    ReadResult miss;
+  };
+  FromL2 decode_l2(const std::string& rk, resp::ReplyView value) const;
+  // The answer for a decoded entry once its tags were checked: current, served and given to L1
+  // under `ticket`; not current, a miss; the check failed, served and not cached.
+  ReadResult l2_answer(std::shared_ptr<const Entry> entry, const Result<bool>& current,
+                       const std::optional<LoadTicket>& ticket);
   // The fail-safe copy of rk kept when a tracking link dropped, as a degraded answer.
   std::optional<ReadResult> from_shelf(const std::string& rk, error_code why);
   // Writes an entry through: MULTI SET PX + PTTL (so the link tracks it) EXEC, then L1. Sets
@@ -107,6 +130,12 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // ---- versions (tags.cpp)
   // The namespace version: L1 under tracking, else GET; the last known one when Redis fails.
   [[nodiscard]] asio::awaitable<Result<std::uint64_t>> ns_version();
+  // The namespace version when it is known without a round trip (embedded, or cached in
+  // meta()); nullopt when ns_version() must ask Redis.
+  std::optional<std::uint64_t> known_ns_version();
+  // Clears ns_memo_ and refuses every fill of it begun before. Called after meta() dropped the
+  // version key (an invalidation, a fence) and after tracking changed.
+  void forget_ns_version();
   // The current version of each tag. create: a write needs them, so absent tag keys are created
   // (at a value never used before) and present ones have their TTL renewed; else absent reads 0.
   [[nodiscard]] asio::awaitable<Result<std::vector<std::uint64_t>>> tag_versions(
@@ -124,6 +153,9 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   std::chrono::milliseconds tag_key_ttl() const noexcept;
   // Whether every versioned tag of entry still has its version.
   [[nodiscard]] asio::awaitable<Result<bool>> tags_current(std::shared_ptr<const Entry> entry);
+  // The same from the versions known without a round trip (no tags, embedded, or all cached
+  // in meta()); nullopt when tags_current() must ask Redis.
+  std::optional<bool> known_tags_current(const Entry& entry);
   // The stored tags for a write: user tags and "dep:<k>" for each dependency and (transitively)
   // the dependencies of those, each with its current version; and the closure of dependencies.
   struct WriteTags {
@@ -216,7 +248,8 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   std::shared_ptr<redis::AnyClient> redis_;
   Options options_;
   const Clock& clock_;
-  std::unique_ptr<L1> l1_;  // null when L1 is off
+  const std::string version_key_;  // "<ns>:version"
+  std::unique_ptr<L1> l1_;         // null when L1 is off
   // With L1 off but tracking asked for: a small L1 for namespace and tag versions alone, so a
   // read stays one round trip. Null otherwise.
   std::unique_ptr<L1> meta_l1_;
@@ -229,6 +262,14 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   std::mutex local_tags_mu_;
   std::unordered_map<std::string, std::uint64_t> local_tags_ TIERCACHE_GUARDED_BY(local_tags_mu_);
   std::atomic<std::uint64_t> ns_version_hint_{0};
+  // The namespace version as meta() held it, read by every get without a lock or a lookup of
+  // meta() (which cost ~400 instructions a get: hash, shard lock, frequency sketch); 0 = ask
+  // meta(). Filled only while tracking, and only if forget_ns_version() did not run since the
+  // filler's meta() lookup began (the epoch, compared under the mutex); forget_ns_version()
+  // runs after meta() drops the version key or is fenced, and when tracking changes.
+  std::atomic<std::uint64_t> ns_memo_{0};
+  std::atomic<std::uint64_t> ns_memo_epoch_{0};
+  std::mutex ns_memo_mu_;
   // Embedded mode: entry versions (Redis-backed entries take theirs from their bytes) and
   // counters, which L1 must not evict.
   std::atomic<std::uint64_t> next_local_version_{1};

@@ -123,13 +123,35 @@ milliseconds Cache::Impl::tag_key_ttl() const noexcept {
   return options_.max_ttl * 3;
 }
 
-asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
-  if (!redis_) co_return ns_version_hint_.load();
-  const std::string vk = version_key();
+std::optional<std::uint64_t> Cache::Impl::known_ns_version() {
+  if (!redis_) return ns_version_hint_.load();
+  if (const std::uint64_t v = ns_memo_.load(std::memory_order_acquire); v != 0) return v;
   L1* cached = meta();
-  if (cached) {
-    if (auto e = cached->get(vk)) co_return parse_version(e->value);
+  if (cached == nullptr) return std::nullopt;
+  const std::uint64_t epoch = ns_memo_epoch_.load(std::memory_order_acquire);
+  auto e = cached->get(version_key());
+  if (!e) return std::nullopt;
+  const std::uint64_t v = parse_version(e->value);
+  // Untracked, meta() keeps versions for untracked_l1_ttl only: no memo then.
+  if (tracking() && v != 0) {
+    std::lock_guard lock(ns_memo_mu_);
+    if (ns_memo_epoch_.load(std::memory_order_relaxed) == epoch) {
+      ns_memo_.store(v, std::memory_order_release);
+    }
   }
+  return v;
+}
+
+void Cache::Impl::forget_ns_version() {
+  std::lock_guard lock(ns_memo_mu_);
+  ns_memo_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  ns_memo_.store(0, std::memory_order_release);
+}
+
+asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
+  if (auto known = known_ns_version()) co_return *known;
+  const std::string& vk = version_key();
+  L1* cached = meta();
   std::optional<LoadTicket> ticket;
   if (cached) ticket = cached->begin_load(vk);
   resp::Request req;
@@ -200,6 +222,31 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
     if (!tickets.empty()) l1_fill_meta(tickets[j], fetched[j]);
   }
   co_return versions;
+}
+
+std::optional<bool> Cache::Impl::known_tags_current(const Entry& entry) {
+  if (entry.tags.empty()) return true;
+  bool current = true;
+  if (!redis_) {
+    std::lock_guard lock(local_tags_mu_);
+    for (const auto& t : entry.tags) {
+      const auto split = detail::split_versioned_tag(t);
+      if (!split) continue;  // not written so: tags_current ignores it too
+      auto it = local_tags_.find(std::string(split->second));
+      current = current && (it == local_tags_.end() ? 0 : it->second) == split->first;
+    }
+    return current;
+  }
+  L1* cached = meta();
+  for (const auto& t : entry.tags) {
+    const auto split = detail::split_versioned_tag(t);
+    if (!split) continue;
+    if (cached == nullptr) return std::nullopt;
+    auto e = cached->get(tag_key(split->second));
+    if (!e) return std::nullopt;
+    current = current && parse_version(e->value) == split->first;
+  }
+  return current;
 }
 
 asio::awaitable<Result<bool>> Cache::Impl::tags_current(std::shared_ptr<const Entry> entry) {

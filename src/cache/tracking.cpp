@@ -49,6 +49,7 @@ void Cache::Impl::start() {
 void Cache::Impl::invalidate_local(std::string_view rk) {
   if (l1_) l1_->erase(rk);
   if (meta_l1_) meta_l1_->erase(rk);
+  if (rk == version_key_) forget_ns_version();  // after the erase: no refill from the old copy
   std::shared_ptr<detail::Notice> notice;
   {
     std::lock_guard lock(notices_mu_);
@@ -68,6 +69,7 @@ void Cache::Impl::on_push(redis::LinkId, resp::ReplyView push) {
     counters_.fences.fetch_add(1);
     if (l1_) l1_->fence();
     if (meta_l1_) meta_l1_->fence();
+    forget_ns_version();
     std::unordered_map<std::string, std::shared_ptr<detail::Notice>> all;
     {
       std::lock_guard lock(notices_mu_);
@@ -120,6 +122,7 @@ void Cache::Impl::on_link(const redis::LinkEvent& event) {
     }
     if (meta_l1_) meta_l1_->fence();
     tracking_.store(tracked, std::memory_order_release);
+    forget_ns_version();  // after both: a fill begun later sees the fence and `tracked`
     spdlog::info("cache {}: Redis link {} down ({}): L1 fenced", options_.ns, event.link.index,
                  event.error.message());
   } else {
@@ -130,6 +133,7 @@ void Cache::Impl::on_link(const redis::LinkEvent& event) {
       shelf_.clear();
     }
     tracking_.store(tracked, std::memory_order_release);
+    forget_ns_version();
   }
 }
 

@@ -21,8 +21,9 @@ class CacheInvalidationTest : public ::testing::Test {
     a_ = make();
     b_ = make();
   }
-  std::unique_ptr<Cache> make() {
-    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), Options{});
+  std::unique_ptr<Cache> make(Options options = {}) {
+    auto cache =
+        std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), std::move(options));
     EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
     return cache;
   }
@@ -132,6 +133,36 @@ TEST_F(CacheInvalidationTest, ANamespaceBumpDropsEverythingAndCleansUpTheOldKeys
   EXPECT_TRUE(test::eventually([&] { return server_.cli({"EXISTS", old_key}) == "0"; }));
   ASSERT_TRUE(run(ex(), a_->set("k1", "new")));
   EXPECT_TRUE(hit(*b_, "k1"));
+}
+
+// With L1 off a get reads the namespace and tag versions from the small tracked table of
+// versions (and the namespace version from a copy of it that every get reads without a lookup):
+// a bump by the other instance, or a raw write of the version key, must still reach it.
+TEST_F(CacheInvalidationTest, WithL1OffVersionChangesElsewhereAreSeen) {
+  auto a = make(Options{.l1_bytes = 0});
+  auto b = make(Options{.l1_bytes = 0});
+  ASSERT_TRUE(run(ex(), a->set("k", "1", {.tags = {"t"}})));
+  ASSERT_TRUE(hit(*a, "k"));
+  ASSERT_TRUE(hit(*b, "k"));
+  const auto before = *run(ex(), a->redis_key("k"));
+
+  ASSERT_TRUE(run(ex(), b->invalidate_tags({"t"})));
+  EXPECT_TRUE(test::eventually([&] { return !hit(*a, "k"); }));
+
+  ASSERT_TRUE(run(ex(), a->set("k", "2")));
+  ASSERT_TRUE(hit(*b, "k"));
+  ASSERT_TRUE(run(ex(), b->invalidate_namespace()));
+  EXPECT_TRUE(test::eventually([&] { return !hit(*a, "k"); }));
+  EXPECT_NE(*run(ex(), a->redis_key("k")), before);
+
+  // A raw write of the version key by another client: A follows it, then misses.
+  ASSERT_TRUE(run(ex(), a->set("k", "3")));
+  ASSERT_TRUE(hit(*a, "k"));
+  ASSERT_EQ(server_.cli({"SET", "cache:version", "12345"}), "OK");
+  EXPECT_TRUE(test::eventually([&] { return !hit(*a, "k"); }));
+  auto key = run(ex(), a->redis_key("k"));
+  ASSERT_TRUE(key);
+  EXPECT_EQ(*key, "cache:v3039:k");  // 12345 in hex
 }
 
 }  // namespace

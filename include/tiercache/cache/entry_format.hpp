@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,5 +90,9 @@ struct EntryHeader {
 // (bad checksum), value_too_large or decompression_failed. Never reads outside `bytes`; never
 // allocates more than options.max_value_size for the payload.
 [[nodiscard]] Result<Entry> decode_entry(std::string_view bytes, const DecodeOptions& options = {});
+// decode_entry straight into a shared Entry, as L1 and ReadResult hold it: one allocation for
+// the entry and its count, no copy or move of it afterwards.
+[[nodiscard]] Result<std::shared_ptr<const Entry>> decode_shared_entry(
+    std::string_view bytes, const DecodeOptions& options = {});
 
 }  // namespace tiercache::cache
