@@ -1,10 +1,11 @@
 // Metrics micro-benchmark: ns per Counter::inc and Histogram::observe at 1 and 2 threads against
 // a plain relaxed std::atomic fetch_add on one shared word in the same run (the baseline: what a
 // naive registry costs, and what sharding is meant to beat once threads contend); the cost of
-// SlowLog::record under its threshold; a scrape of 1,000 series into Prometheus text; and
-// Cache::get of an L1 hit with and without the metrics tiercached keeps per get (the cost of
-// metrics on the hot path, issue #5: target < 5%).
-// Run: build/rel/bench/metrics_bench  (see bench/README.md). Build in Release.
+// SlowLog::record under its threshold; a scrape of 1,000 series into Prometheus text; the
+// per-request metrics of tiercached's REST layer, by label and resolved; and Cache::get of an L1
+// hit with and without the metrics tiercached keeps per get (the cost of metrics on the hot
+// path, issue #5: target < 5%).
+// Run: build/release/bench/metrics_bench  (see bench/README.md). Build in Release.
 #include "tiercache/base/clock.hpp"
 #include "tiercache/cache/cache.hpp"
 #include "tiercache/health/cache_collector.hpp"
@@ -23,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -30,6 +32,13 @@ namespace {
 
 using namespace tiercache;
 using namespace tiercache::metrics;
+
+// METRICS_BENCH_ITERATIONS=n runs a benchmark that applies this exactly n times, once: under
+// callgrind two such runs give its instructions per iteration as a difference, free of the
+// set-up's (bench/README.md).
+void fixed_iterations(benchmark::internal::Benchmark* b) {
+  if (const char* n = std::getenv("METRICS_BENCH_ITERATIONS")) b->Iterations(std::atoll(n));
+}
 
 // One word every thread adds to, on its own cache line.
 struct alignas(64) Shared {
@@ -71,6 +80,17 @@ void BM_HistogramObserve(benchmark::State& state) {
 }
 BENCHMARK(BM_HistogramObserve)->Threads(1)->Threads(2)->UseRealTime();
 
+// The same through observe(duration): whole nanoseconds to an integer sum (one atomic add).
+void BM_HistogramObserveDuration(benchmark::State& state) {
+  auto& h = shared_histogram();
+  std::chrono::nanoseconds v(20'000);
+  for (auto _ : state) {
+    h.observe(v);
+    v = v < std::chrono::milliseconds(20) ? v * 3 / 2 : std::chrono::nanoseconds(20'000);
+  }
+}
+BENCHMARK(BM_HistogramObserveDuration)->Threads(1)->Threads(2)->UseRealTime();
+
 void BM_SlowLogRecordUnderThreshold(benchmark::State& state) {
   static SlowLog log(SlowLogOptions{.threshold = std::chrono::milliseconds(100)}, Clock::real());
   for (auto _ : state) log.record("get", "users:42", std::chrono::microseconds(50), "l1");
@@ -107,45 +127,111 @@ void BM_Scrape1000Series(benchmark::State& state) {
 }
 BENCHMARK(BM_Scrape1000Series)->Unit(benchmark::kMicrosecond);
 
+// What RestApi::handle did per request before issue #5's work: the labels built as strings and
+// both series looked up by them (a shared lock and a map search each), then the increment and
+// the observation. "resolved" is what it does now: the series were resolved on the route's
+// first request and kept (rest_api.cpp), so the increment and the observation are all.
+void BM_RestRequestMetrics_ByLabel(benchmark::State& state) {
+  Registry registry;
+  auto& requests =
+      registry.counter("tiercache_http_requests_total", "Requests.", {"method", "route", "status"});
+  auto& durations = registry.histogram("tiercache_http_request_duration_seconds", "Durations.",
+                                       {"route"}, latency_buckets());
+  const std::string_view pattern = "/v1/cache/{ns}/{key}";
+  for (auto _ : state) {
+    const std::string method("GET");
+    const std::string route(pattern);
+    const auto status = std::to_string(200);
+    requests.with({method, route, status}).inc();
+    durations.with({route}).observe(std::chrono::nanoseconds(40'000));
+  }
+}
+BENCHMARK(BM_RestRequestMetrics_ByLabel)->Apply(fixed_iterations);
+
+void BM_RestRequestMetrics_Resolved(benchmark::State& state) {
+  Registry registry;
+  auto& requests =
+      registry.counter("tiercache_http_requests_total", "Requests.", {"method", "route", "status"})
+          .with({"GET", "/v1/cache/{ns}/{key}", "200"});
+  auto& durations = registry
+                        .histogram("tiercache_http_request_duration_seconds", "Durations.",
+                                   {"route"}, latency_buckets())
+                        .with({"/v1/cache/{ns}/{key}"});
+  for (auto _ : state) {
+    requests.inc();
+    durations.observe(std::chrono::nanoseconds(40'000));
+  }
+}
+BENCHMARK(BM_RestRequestMetrics_Resolved)->Apply(fixed_iterations);
+
+// What a GET /v1/cache/{ns}/{key} adds to Cache::get for metrics (docs/decisions/0009).
+enum class Metrics {
+  off,  // Cache::get alone: the cache's own counters (relaxed atomics), which are always on
+  on,   // + what rest_cache.cpp does per get: time it unless L1 answered (from the request's
+        //   start, which RestApi::handle reads anyway), so for an L1 hit one branch
+  on_with_request,  // + what RestApi::handle does per request, whatever the route: two clock
+                    //   reads, the route's request counter and its duration histogram (resolved)
+};
+
+struct Series {
+  Histogram& get_latency;      // tiercache_operation_duration_seconds{namespace,operation="get"}
+  Counter& requests;           // tiercache_http_requests_total{method,route,status}
+  Histogram& request_latency;  // tiercache_http_request_duration_seconds{route}
+};
+
 // Cache::get of one key held in L1 (no Redis: L1 alone), in a loop inside one coroutine so that
-// the loop costs nothing beyond the get. With kMetrics, what tiercached adds per get
-// (rest_cache.cpp): two clock reads, an observation of the namespace's get-latency histogram and
-// a labelled counter's increment, with the cache exported to a Registry through a CacheCollector
-// (its series are read at scrape time, not per get). Both variants count the Cache's own stats
-// (hits, misses: relaxed atomics), which are not optional.
-template <bool kMetrics>
-boost::asio::awaitable<void> get_loop(benchmark::State& state, cache::Cache& c, Histogram& latency,
-                                      Counter& lookups) {
+// the loop costs nothing beyond the get.
+template <Metrics kMetrics>
+boost::asio::awaitable<void> get_loop(benchmark::State& state, cache::Cache& c, Series series) {
+  using std::chrono::steady_clock;
   const std::string key = "offer:42";
   (void)co_await c.set(key, std::string(1024, 'x'));
   for (auto _ : state) {
     const auto start =
-        kMetrics ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+        kMetrics == Metrics::on_with_request ? steady_clock::now() : steady_clock::time_point();
     auto r = co_await c.get(key);
     benchmark::DoNotOptimize(r);
-    if constexpr (kMetrics) {
-      latency.observe(std::chrono::steady_clock::now() - start);
-      lookups.inc();
+    if constexpr (kMetrics != Metrics::off) {
+      if (!r || r->source != cache::Source::l1) {
+        series.get_latency.observe(steady_clock::now() - start);
+      }
+    }
+    if constexpr (kMetrics == Metrics::on_with_request) {
+      const auto elapsed = steady_clock::now() - start;
+      series.request_latency.observe(elapsed);
+      series.requests.inc();
     }
   }
 }
 
-template <bool kMetrics>
+template <Metrics kMetrics>
 void BM_CacheGetL1Hit(benchmark::State& state) {
   boost::asio::io_context io;
   cache::Cache c(nullptr, cache::Options{.ns = "bench", .l1_bytes = std::size_t{1} << 20});
   Registry registry;
   health::CacheCollector collector(registry);
-  if (kMetrics) collector.add_cache(c);
-  auto& latency = collector.operation_latency("bench", "get");  // the daemon's histogram
-  auto& lookups = registry.counter("tiercache_bench_reads_total", "Reads.", {"namespace", "result"})
-                      .with({"bench", "hit"});
-  boost::asio::co_spawn(io, get_loop<kMetrics>(state, c, latency, lookups), boost::asio::detached);
+  if (kMetrics != Metrics::off) collector.add_cache(c);
+  Series series{
+      collector.operation_latency("bench", "get"),
+      registry.counter("tiercache_http_requests_total", "Requests.", {"method", "route", "status"})
+          .with({"GET", "/v1/cache/{ns}/{key}", "200"}),
+      registry
+          .histogram("tiercache_http_request_duration_seconds", "Durations.", {"route"},
+                     latency_buckets())
+          .with({"/v1/cache/{ns}/{key}"})};
+  boost::asio::co_spawn(io, get_loop<kMetrics>(state, c, series), boost::asio::detached);
   io.run();
-  if (kMetrics) collector.remove_cache(c);
+  if (kMetrics != Metrics::off) collector.remove_cache(c);
 }
-BENCHMARK(BM_CacheGetL1Hit<false>)->Name("BM_CacheGetL1Hit/metrics_off");
-BENCHMARK(BM_CacheGetL1Hit<true>)->Name("BM_CacheGetL1Hit/metrics_on");
+BENCHMARK(BM_CacheGetL1Hit<Metrics::off>)
+    ->Name("BM_CacheGetL1Hit/metrics_off")
+    ->Apply(fixed_iterations);
+BENCHMARK(BM_CacheGetL1Hit<Metrics::on>)
+    ->Name("BM_CacheGetL1Hit/metrics_on")
+    ->Apply(fixed_iterations);
+BENCHMARK(BM_CacheGetL1Hit<Metrics::on_with_request>)
+    ->Name("BM_CacheGetL1Hit/metrics_on_with_request")
+    ->Apply(fixed_iterations);
 
 }  // namespace
 

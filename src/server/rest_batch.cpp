@@ -1,5 +1,7 @@
 // Batches and invalidation: POST /v1/cache/{ns}/batch/get, .../batch/set, .../invalidate.
 // Values travel in JSON as "value" (a string, when the bytes are UTF-8) or "value_base64".
+// Failures answer as the single-key routes do (cache_error): a 503 while the namespace's
+// circuit breaker is open names the breaker.
 
 #include "tiercache/base/json_text.hpp"
 
@@ -101,7 +103,7 @@ asio::awaitable<Response> RestApi::get_batch(Request req, Match m) {
     if (auto e = check_key(k)) co_return error_response(req, *e);
   }
   auto r = co_await ns->cache->get_many(list);
-  if (!r) co_return error_response(req, from_error_code(r.error()));
+  if (!r) co_return error_response(req, cache_error(*ns, r.error()));
   boost::json::array results;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto& read = (*r)[i];
@@ -175,7 +177,7 @@ asio::awaitable<Response> RestApi::set_batch(Request req, Match m) {
   auto r = co_await ns->cache->set_many(std::move(pairs), std::move(options));
   if (!r) {
     ns->counters.write_errors->inc();
-    co_return error_response(req, from_error_code(r.error()));
+    co_return error_response(req, cache_error(*ns, r.error()));
   }
   ns->counters.sets->inc(count);
   boost::json::object out;
@@ -238,24 +240,24 @@ asio::awaitable<Response> RestApi::invalidate_keys(Request req, Match m) {
   std::uint64_t deleted = 0;
   for (const auto& k : keys) {
     auto r = co_await ns->cache->del(k);
-    if (!r) co_return error_response(req, from_error_code(r.error()));
+    if (!r) co_return error_response(req, cache_error(*ns, r.error()));
     if (*r) ++deleted;
   }
   if (!keys.empty()) out["keys_deleted"] = deleted;
   if (!tags.empty()) {
     const auto n = tags.size();
     auto r = co_await ns->cache->invalidate_tags(std::move(tags));
-    if (!r) co_return error_response(req, from_error_code(r.error()));
+    if (!r) co_return error_response(req, cache_error(*ns, r.error()));
     out["tags_invalidated"] = n;
   }
   if (pattern) {
     auto r = co_await ns->cache->invalidate_pattern(*pattern);
-    if (!r) co_return error_response(req, from_error_code(r.error()));
+    if (!r) co_return error_response(req, cache_error(*ns, r.error()));
     out["pattern_removed"] = *r;
   }
   if (all) {
     auto r = co_await ns->cache->invalidate_namespace();
-    if (!r) co_return error_response(req, from_error_code(r.error()));
+    if (!r) co_return error_response(req, cache_error(*ns, r.error()));
     out["namespace_invalidated"] = true;
   }
   co_return json_response(req, http::status::ok, boost::json::serialize(out));

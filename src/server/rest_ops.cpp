@@ -32,8 +32,10 @@ asio::awaitable<Response> RestApi::ready(Request req) {
   }
   body["redis"] = redis;
   // Redis down is no reason to leave the load balancer: L1 and the other tiers still serve, and
-  // every instance shares that Redis. Only a draining instance says it is not ready.
-  body["degraded"] = redis != "connected" && redis != "not_configured";
+  // every instance shares that Redis. Only a draining instance says it is not ready. A breaker
+  // still open after Redis answers again (it cools down first) keeps the cache degraded too.
+  body["degraded"] = (redis != "connected" && redis != "not_configured") ||
+                     any_breaker_open(*services_.namespaces);
   co_return json_response(req, draining ? http::status::service_unavailable : http::status::ok,
                           boost::json::serialize(body));
 }
@@ -72,7 +74,10 @@ Response RestApi::metrics(const Request& req) const {
 
 Response RestApi::stats_json(const Request& req) const {
   boost::json::object body = stats_counters(*services_.namespaces);
+  // mode is how the daemon runs, degraded whether it runs below that now: a namespace's breaker
+  // is open (two_tier), or Redis was configured but not reached at start (l1_only), as /readyz.
   body["mode"] = services_.l1_only() ? "l1_only" : "two_tier";
+  body["degraded"] = body["degraded"].as_bool() || services_.redis_mode == RedisMode::unreachable;
   body["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::steady_clock::now() - services_.started)
                          .count();
@@ -108,7 +113,7 @@ asio::awaitable<Response> RestApi::clear_namespace(Request req, Match m) {
   if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
   const auto ns = std::get<0>(std::move(found));
   auto r = co_await ns->cache->invalidate_namespace();
-  if (!r) co_return error_response(req, from_error_code(r.error()));
+  if (!r) co_return error_response(req, cache_error(*ns, r.error()));
   boost::json::object body;
   body["cleared"] = ns->config.name;
   co_return json_response(req, http::status::ok, boost::json::serialize(body));

@@ -12,6 +12,7 @@ double hit_rate(std::uint64_t hits, std::uint64_t others) noexcept {
 boost::json::object stats_counters(const Namespaces& all) {
   boost::json::object namespaces;
   std::uint64_t hits = 0, misses = 0, errors = 0;
+  bool degraded = false;
   for (const auto& ns : all.all()) {
     const cache::CacheStats s = ns->stats();
     const std::uint64_t ns_hits = s.hits_l1 + s.hits_l2 + s.stale_served;
@@ -31,6 +32,17 @@ boost::json::object stats_counters(const Namespaces& all) {
     o["l1_entries"] = s.l1_entries;
     o["l1_capacity_bytes"] = ns->cache->options().l1_bytes;
     o["l1_evictions"] = s.l1.evicted_size + s.l1.evicted_expired;
+    // The circuit breaker in front of the namespace's Redis: null without one (L1 alone, or
+    // [redis.breaker] enabled = false). Not closed: requests that need Redis are refused at once
+    // and reads are served from L1 alone, flagged degraded.
+    const bool ns_degraded = ns->redis && ns->redis->degraded();
+    if (ns->redis) {
+      o["breaker"] = resilience::to_string(ns->redis->state());
+    } else {
+      o["breaker"] = nullptr;
+    }
+    o["degraded"] = ns_degraded;
+    degraded = degraded || ns_degraded;
     namespaces[ns->config.name] = std::move(o);
     hits += ns_hits;
     misses += s.misses;
@@ -41,8 +53,16 @@ boost::json::object stats_counters(const Namespaces& all) {
   body["misses"] = misses;
   body["errors"] = errors;
   body["hit_rate"] = hit_rate(hits, misses + errors);
+  body["degraded"] = degraded;
   body["namespaces"] = std::move(namespaces);
   return body;
+}
+
+bool any_breaker_open(const Namespaces& all) {
+  for (const auto& ns : all.all()) {
+    if (ns->redis && ns->redis->degraded()) return true;
+  }
+  return false;
 }
 
 std::string_view mode_name(RedisMode mode) noexcept {

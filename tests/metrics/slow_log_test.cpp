@@ -95,5 +95,25 @@ TEST(SlowLogTest, TakesRecordsFromManyThreads) {
   for (std::size_t i = 1; i < entries.size(); ++i) EXPECT_EQ(entries[i - 1].id, entries[i].id + 1);
 }
 
+// RestApi keeps only the first max_key_bytes() + 1 bytes of a request's target in case the
+// request is slow (issue #5): the entry must be the one the whole target would have made.
+TEST(SlowLogTest, APrefixOfMaxKeyBytesPlusOneMakesTheSameEntryAsTheWholeKey) {
+  ManualClock clock;
+  SlowLog whole(SlowLogOptions{.threshold = 1ms, .max_key_bytes = 8}, clock);
+  SlowLog prefix(SlowLogOptions{.threshold = 1ms, .max_key_bytes = 8}, clock);
+  ASSERT_EQ(prefix.max_key_bytes(), 8u);
+  // Short, exactly at the bound, one past it, long, and cut inside a UTF-8 character.
+  for (const std::string key : {"/v1/a", "/v1/abcd", "/v1/abcde", "/v1/cache/users/42",
+                                "/v1/abc\xc3\xa9"
+                                "def"}) {
+    whole.record("GET", key, 2ms);
+    prefix.record("GET", std::string_view(key).substr(0, prefix.max_key_bytes() + 1), 2ms);
+    const auto a = whole.snapshot().front();
+    const auto b = prefix.snapshot().front();
+    EXPECT_EQ(a.key, b.key) << key;
+    EXPECT_EQ(a.key_truncated, b.key_truncated) << key;
+  }
+}
+
 }  // namespace
 }  // namespace tiercache::metrics

@@ -194,6 +194,76 @@ TEST(BreakerTest, RedisGoneOpensTheBreakerAndItClosesByItselfWhenRedisIsBack) {
   EXPECT_TRUE(healthy) << json::serialize(health);
 }
 
+// While a namespace's breaker is open the daemon still runs two-tier, but that namespace is
+// degraded: /v1/stats says so (a field beside mode, per namespace and in all) and so does
+// /readyz; batch routes answer 503 naming the breaker, as the single-key routes do (issue #5).
+// Once Redis is back and the breaker closes, both say all is well again.
+TEST(BreakerTest, WhileTheBreakerIsOpenStatsSayDegradedAndBatchesNameTheBreaker) {
+  RedisServer redis;
+  TiercachedProcess d("breaker_stats", kConfig, redis.url() + "?request_timeout=5s");
+  HttpClient c(d.port());
+  const std::string ns_breaker = "namespace:bk@127.0.0.1:" + std::to_string(redis.port());
+  const std::string state_series =
+      "tiercache_circuit_breaker_state{endpoint=\"" + ns_breaker + "\"}";
+  const auto metrics = [&] { return c.request(V::get, "/metrics").body(); };
+  const auto stats = [&] { return HttpClient::json(c.request(V::get, "/v1/stats")); };
+  ASSERT_EQ(c.request(V::put, "/v1/cache/bk/warm", "hello").result(), http::status::no_content);
+  {
+    const auto s = stats();
+    EXPECT_EQ(s.at("mode").as_string(), "two_tier");
+    EXPECT_FALSE(s.at("degraded").as_bool()) << json::serialize(s);
+    EXPECT_EQ(s.at("namespaces").at("bk").at("breaker").as_string(), "closed");
+    EXPECT_FALSE(s.at("namespaces").at("bk").at("degraded").as_bool());
+  }
+
+  redis.stop();
+  int miss = 0;
+  const bool opened = eventually(15s, [&] {
+    (void)c.request(V::get, "/v1/cache/bk/cold-" + std::to_string(miss++));
+    return series_value(metrics(), state_series) == 1.0;
+  });
+  ASSERT_TRUE(opened) << metrics() << "\n" << d.log();
+
+  // One shape: mode unchanged, degraded beside it, the breaker's state per namespace.
+  const auto s = stats();
+  EXPECT_EQ(s.at("mode").as_string(), "two_tier") << json::serialize(s);
+  EXPECT_TRUE(s.at("degraded").as_bool()) << json::serialize(s);
+  const auto& bk = s.at("namespaces").at("bk");
+  EXPECT_THAT(std::string(bk.at("breaker").as_string()), ::testing::AnyOf("open", "half_open"));
+  EXPECT_TRUE(bk.at("degraded").as_bool());
+  const auto ready = HttpClient::json(c.request(V::get, "/readyz"));
+  EXPECT_TRUE(ready.at("degraded").as_bool()) << json::serialize(ready);
+  // The dashboard reads the same counters.
+  const auto dash = HttpClient::json(c.request(V::get, "/v1/dashboard"));
+  EXPECT_TRUE(dash.at("stats").at("degraded").as_bool()) << json::serialize(dash.at("stats"));
+
+  // Batches: a set and an invalidation are refused at once, naming the breaker.
+  for (const auto& [target, body] :
+       {std::pair{"/v1/cache/bk/batch/set", R"({"items":[{"key":"a","value":"x"}]})"},
+        std::pair{"/v1/cache/bk/invalidate", R"({"keys":["warm"]})"}}) {
+    auto r = c.request(V::post, target, body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.result(), http::status::service_unavailable) << target << ": " << r.body();
+    EXPECT_EQ(HttpClient::error_code(r), "redis_unavailable") << r.body();
+    EXPECT_THAT(r.body(), HasSubstr("circuit breaker " + ns_breaker)) << target;
+  }
+  // A batch read still answers from L1 what it holds; the rest is marked per item.
+  auto get = c.request(V::post, "/v1/cache/bk/batch/get", R"({"keys":["warm","cold"]})",
+                       {{"Content-Type", "application/json"}});
+  ASSERT_EQ(get.result(), http::status::ok) << get.body();
+  const auto results = HttpClient::json(get).at("results").as_array();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].at("value").as_string(), "hello");
+  EXPECT_EQ(results[1].at("error").as_string(), "redis_unavailable");
+
+  redis.restart();
+  const bool closed = eventually(20s, [&] {
+    const auto now = stats();
+    return !now.at("degraded").as_bool() &&
+           now.at("namespaces").at("bk").at("breaker").as_string() == "closed";
+  });
+  EXPECT_TRUE(closed) << json::serialize(stats()) << "\n" << d.log();
+}
+
 // A stalled Redis (SIGSTOP) is where the breaker saves the most: without it every request that
 // needs Redis waits out request_timeout. Five timeouts in a row open it; from then on requests
 // are answered at once; after SIGCONT it closes by itself. link_timeout is raised so that the

@@ -78,6 +78,10 @@ TEST_F(RestBatchTest, StatsCountHitsAndMissesPerNamespace) {
   EXPECT_NEAR(users.at("hit_rate").as_double(), 2.0 / 3.0, 1e-9);
   EXPECT_EQ(stats.at("hits").as_int64(), 2);
   EXPECT_EQ(stats.at("mode").as_string(), "two_tier");
+  // Redis answers: every namespace's breaker is closed, nothing is degraded.
+  EXPECT_FALSE(stats.at("degraded").as_bool());
+  EXPECT_EQ(users.at("breaker").as_string(), "closed");
+  EXPECT_FALSE(users.at("degraded").as_bool());
 }
 
 TEST_F(RestBatchTest, MetricsArePrometheusText) {

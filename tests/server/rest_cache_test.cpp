@@ -5,12 +5,23 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <sstream>
 #include <string>
 
 namespace tiercache::test {
 namespace {
 
 using V = http::verb;
+
+// The value of one series ("name{labels}") in a Prometheus text exposition, if present.
+std::optional<double> series_value(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
+}
 
 class RestCacheTest : public ::testing::Test {
  protected:
@@ -156,6 +167,85 @@ TEST_F(RestCacheTest, KeepAliveServesManyRequestsOnOneConnection) {
     EXPECT_TRUE(r.keep_alive());
   }
   EXPECT_EQ(daemon_.daemon().http().connections(), 1u);
+}
+
+// Issue #5: each request is counted and timed once by route, with series resolved once per
+// route and method and status; a cache read is timed unless L1 answered it (counted by the
+// cache instead). A scripted sequence, then exact counts.
+TEST_F(RestCacheTest, MetricsCountAScriptedSequenceExactly) {
+  const std::string key_route = "/v1/cache/{ns}/{key}";
+  ASSERT_EQ(c().request(V::put, "/v1/cache/users/k", "v").result(), http::status::no_content);
+  for (int i = 0; i < 2; ++i) {  // L1 hits: written through
+    auto r = c().request(V::get, "/v1/cache/users/k");
+    ASSERT_EQ(r.result(), http::status::ok);
+    EXPECT_EQ(r["X-Cache-Tier"], "l1");
+  }
+  EXPECT_EQ(c().request(V::get, "/v1/cache/users/k/ttl").result(), http::status::ok);  // L1
+  EXPECT_EQ(c().request(V::get, "/v1/cache/users/missing").result(), http::status::not_found);
+  EXPECT_EQ(c().request(V::delete_, "/v1/cache/users/k").result(), http::status::ok);
+  // nol1 has no L1: its read is a Redis hit, timed.
+  ASSERT_EQ(c().request(V::put, "/v1/cache/nol1/t", "v").result(), http::status::no_content);
+  auto l2 = c().request(V::get, "/v1/cache/nol1/t");
+  ASSERT_EQ(l2.result(), http::status::ok);
+  EXPECT_EQ(l2["X-Cache-Tier"], "l2");
+  EXPECT_EQ(c().request(V::get, "/nope").result(), http::status::not_found);
+  // PATCH has no counter slot of its own: looked up by label, counted the same.
+  EXPECT_EQ(c().request(V::patch, "/v1/cache/users/k").result(), http::status::method_not_allowed);
+
+  // The scrape answers before it is itself counted.
+  const std::string m = c().request(V::get, "/metrics").body();
+  const auto requests = [&](const std::string& method, const std::string& route,
+                            const std::string& status) {
+    return series_value(m, "tiercache_http_requests_total{method=\"" + method + "\",route=\"" +
+                               route + "\",status=\"" + status + "\"}");
+  };
+  EXPECT_EQ(requests("PUT", key_route, "204"), 2.0) << m;
+  EXPECT_EQ(requests("GET", key_route, "200"), 3.0) << m;
+  EXPECT_EQ(requests("GET", key_route, "404"), 1.0) << m;
+  EXPECT_EQ(requests("DELETE", key_route, "200"), 1.0) << m;
+  EXPECT_EQ(requests("GET", key_route + "/ttl", "200"), 1.0) << m;
+  EXPECT_EQ(requests("GET", "unmatched", "404"), 1.0) << m;
+  EXPECT_EQ(requests("PATCH", "unmatched", "405"), 1.0) << m;
+  EXPECT_EQ(requests("GET", "/metrics", "200"), std::nullopt) << m;
+  const auto request_count = [&](const std::string& route) {
+    return series_value(m,
+                        "tiercache_http_request_duration_seconds_count{route=\"" + route + "\"}");
+  };
+  EXPECT_EQ(request_count(key_route), 7.0) << m;
+  EXPECT_EQ(request_count(key_route + "/ttl"), 1.0) << m;
+  EXPECT_EQ(request_count("unmatched"), 2.0) << m;
+  // Timed operations: users' miss (not its two L1 hits nor its L1 ttl read), nol1's L2 hit.
+  const auto operations = [&](const std::string& ns, const std::string& op) {
+    return series_value(m, "tiercache_operation_duration_seconds_count{namespace=\"" + ns +
+                               "\",operation=\"" + op + "\"}");
+  };
+  EXPECT_EQ(operations("users", "get"), 1.0) << m;
+  EXPECT_EQ(operations("users", "set"), 1.0) << m;
+  EXPECT_EQ(operations("users", "delete"), 1.0) << m;
+  EXPECT_EQ(operations("nol1", "get"), 1.0) << m;
+  EXPECT_EQ(operations("nol1", "set"), 1.0) << m;
+  // The L1 hits are counted by the cache.
+  EXPECT_EQ(series_value(m,
+                         "tiercache_cache_requests_total{namespace=\"users\",tier=\"l1\","
+                         "result=\"hit\"}"),
+            3.0)
+      << m;
+  EXPECT_EQ(series_value(m,
+                         "tiercache_cache_requests_total{namespace=\"nol1\",tier=\"l2\","
+                         "result=\"hit\"}"),
+            1.0)
+      << m;
+
+  // A second scrape counts the first, on the series resolved for its route.
+  const std::string again = c().request(V::get, "/metrics").body();
+  EXPECT_EQ(series_value(again,
+                         "tiercache_http_requests_total{method=\"GET\",route=\"/"
+                         "metrics\",status=\"200\"}"),
+            1.0)
+      << again;
+  EXPECT_EQ(series_value(again, "tiercache_http_requests_total{method=\"GET\",route=\"" +
+                                    key_route + "\",status=\"200\"}"),
+            3.0);
 }
 
 }  // namespace

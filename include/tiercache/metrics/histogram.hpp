@@ -5,8 +5,9 @@
 // Use: auto& latency = registry.histogram("tiercache_operation_duration_seconds", "...",
 //                                         {"operation"}, latency_buckets()).with({"get"});
 //      latency.observe(std::chrono::steady_clock::now() - start);
-// Thread-safety: safe from any thread, lock-free: observe() is an atomic add on this thread's
-// cell for the bucket and a compare-and-swap for the sum. snapshot() sums the cells; concurrent
+// Thread-safety: safe from any thread, lock-free: observe() of a duration is two atomic adds on
+// this thread's cell (the bucket's count, and the sum in whole nanoseconds); observe() of a
+// double adds its sum with a compare-and-swap instead. snapshot() sums the cells; concurrent
 // with observe() its counts are consistent with one another (count is their sum) but the sum
 // may miss or include an observation that the counts do not.
 
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace tiercache::metrics {
@@ -40,10 +42,18 @@ class Histogram {
 
   // Adds one observation. NaN goes to the +Inf bucket and makes the sum NaN (client_golang).
   void observe(double v) noexcept;
+  // Adds a duration, in seconds. An integral one (every clock's) goes in whole nanoseconds to an
+  // integer sum: one atomic add where a double needs a compare-and-swap loop.
   template <class Rep, class Period>
   void observe(std::chrono::duration<Rep, Period> d) noexcept {
-    observe(std::chrono::duration<double>(d).count());
+    if constexpr (std::is_floating_point_v<Rep>) {
+      observe(std::chrono::duration<double>(d).count());
+    } else {
+      observe_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    }
   }
+  // Adds a duration of ns nanoseconds (observe(duration) of an integral one comes here).
+  void observe_ns(std::int64_t ns) noexcept;
 
   struct Snapshot {
     std::vector<std::uint64_t> counts;  // per bucket, not cumulative; bounds().size() + 1
@@ -58,14 +68,28 @@ class Histogram {
   std::span<const double> bounds() const noexcept { return bounds_; }
 
  private:
-  // A shard's words: one count per bucket (+Inf last), then the sum as the bits of a double,
-  // padded to whole cache lines so that shards never share one.
+  // A shard's words: the sum of observe_ns() as a two's complement int64, the sum of
+  // observe(double) as the bits of a double, then one count per bucket (+Inf last); padded to
+  // whole cache lines so that shards never share one.
+  static constexpr std::size_t kNsSum = 0;
+  static constexpr std::size_t kDoubleSum = 1;
+  static constexpr std::size_t kCounts = 2;
   struct alignas(detail::kCacheLine) Line {
     std::atomic<std::uint64_t> word[detail::kCacheLine / sizeof(std::uint64_t)];
   };
-  std::atomic<std::uint64_t>& word(std::size_t shard, std::size_t i) const noexcept;
+  std::atomic<std::uint64_t>& word(std::size_t shard, std::size_t i) const noexcept {
+    constexpr std::size_t kWords = detail::kCacheLine / sizeof(std::uint64_t);
+    return lines_[shard * lines_per_shard_ + i / kWords].word[i % kWords];
+  }
+  // The bucket of v: the first bound >= v, or bounds_.size() (+Inf).
+  std::size_t bucket(double v) const noexcept;
 
   std::vector<double> bounds_;
+  // By octave (a double's sign and exponent bits) from first_octave_ to last_octave_: the first
+  // bound at or above the octave's smallest value. Empty unless every bound is positive.
+  std::vector<std::uint32_t> octave_start_;
+  std::uint64_t first_octave_ = 0;
+  std::uint64_t last_octave_ = 0;
   std::size_t lines_per_shard_;
   std::size_t shards_;
   std::unique_ptr<Line[]> lines_;

@@ -60,6 +60,9 @@ class SlowLog {
   Clock::duration threshold() const noexcept {
     return Clock::duration(threshold_.load(std::memory_order_relaxed));
   }
+  // Keys are kept up to this many bytes (SlowLogOptions::max_key_bytes); a caller that copies a
+  // key in case it is slow needs max_key_bytes() + 1 of it for the entry to be the same.
+  std::size_t max_key_bytes() const noexcept { return max_key_bytes_; }
 
   // The entries held, newest first.
   std::vector<SlowLogEntry> snapshot() const;
