@@ -166,6 +166,7 @@ TEST_F(McpCacheToolsTest, StatsCountWhatTheToolsDid) {
   ok("cache_get", R"({"namespace": "users", "key": "missing"})");
   auto s = ok("cache_stats", "{}");
   EXPECT_EQ(s.at("mode"), json::value("two_tier"));
+  EXPECT_EQ(s.at("degraded"), json::value(false));
   const auto& users = s.at("namespaces").at("users");
   EXPECT_EQ(users.at("hits"), json::value(1));
   EXPECT_EQ(users.at("misses"), json::value(1));

@@ -9,6 +9,7 @@
 #include "tiercache/base/json_text.hpp"
 
 #include "server/request_input.hpp"
+#include "server/stats_counters.hpp"
 #include "server/value_envelope.hpp"
 
 #include <boost/json/parse.hpp>
@@ -54,11 +55,6 @@ std::variant<std::shared_ptr<Namespace>, ToolResult> namespace_of(std::string_vi
 std::int64_t ms_until(system_clock::time_point t, system_clock::time_point now) {
   return std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count());
-}
-
-double hit_rate(std::uint64_t hits, std::uint64_t others) {
-  const auto total = hits + others;
-  return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
 }
 
 asio::awaitable<ToolResult> cache_get(Services& services, json::object args) {
@@ -246,7 +242,12 @@ asio::awaitable<ToolResult> cache_stats(Services& services, json::object args) {
         "cache_stats: namespace '" + only +
         "' has not been used or configured; known: " + known_namespaces(*services.namespaces));
   }
+  // As /v1/stats: the daemon's mode, and whether it runs below it now (a breaker open, or Redis
+  // configured but not reached at start).
+  const bool degraded =
+      any_breaker_open(*services.namespaces) || services.redis_mode == RedisMode::unreachable;
   co_return ToolResult::ok({{"mode", services.l1_only() ? "l1_only" : "two_tier"},
+                            {"degraded", degraded},
                             {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                                              std::chrono::steady_clock::now() - services.started)
                                              .count()},
@@ -373,15 +374,16 @@ void add_stats(ToolRegistry& tools, Services& services) {
            .title = "Cache statistics",
            .description =
                "Hit and miss counts, hit rate, in-process memory and TTL settings of tiercached's "
-               "namespaces, and whether it runs with Redis (two_tier) or alone (l1_only). Call it "
+               "namespaces, whether it runs with Redis (two_tier) or alone (l1_only), and whether "
+               "it runs degraded now (Redis failing: only in-process hits are served). Call it "
                "first to learn which namespaces exist. Optional 'namespace' narrows it to one.",
            .input_schema = object_schema(kNamespaceProp, ""),
            .output_schema = schema(R"({"type": "object", "properties": {
           "mode": {"type": "string", "enum": ["two_tier", "l1_only"]},
-          "uptime_s": {"type": "integer"}, "hits": {"type": "integer"},
+          "degraded": {"type": "boolean"}, "uptime_s": {"type": "integer"}, "hits": {"type": "integer"},
           "misses": {"type": "integer"}, "errors": {"type": "integer"},
           "hit_rate": {"type": "number"}, "namespaces": {"type": "object"}},
-          "required": ["mode", "hits", "misses", "hit_rate", "namespaces"]})"),
+          "required": ["mode", "degraded", "hits", "misses", "hit_rate", "namespaces"]})"),
            .annotations = {{"readOnlyHint", true}, {"openWorldHint", false}},
            .handler = [&services](json::object a, std::shared_ptr<CallContext>) {
              return cache_stats(services, std::move(a));
