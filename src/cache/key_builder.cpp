@@ -34,6 +34,7 @@
 
 #include "tiercache/cache/error.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <xxhash.h>
@@ -42,6 +43,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <span>
 #include <stdexcept>
 
 namespace tiercache::cache {
@@ -194,6 +196,120 @@ std::optional<std::string> render(const json::value& v, std::string_view separat
   return out;
 }
 
+// ':' and the XXH3-64 of `text` in 16 lowercase hex digits, appended to `key`.
+void append_hash(std::string_view text, std::string& key) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::uint64_t hash = XXH3_64bits(text.data(), text.size());
+  std::array<char, 16> digits{};
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it, hash >>= 4) *it = hex[hash & 0xf];
+  key += ':';
+  key.append(digits.data(), digits.size());
+}
+
+// The query-string path of build(): values are strings, or arrays of strings for a repeated
+// name, so the normalized value is text, kept without a Boost.JSON document. Each step mirrors
+// normalize() and render() above for those two kinds; key_builder_pairs_test.cpp checks that both
+// paths give the same keys.
+template <class T, std::size_t N>
+using SmallVector = boost::container::small_vector<T, N>;
+
+// A normalized string (`items` empty), or an array of them.
+struct TextValue {
+  bool is_array = false;
+  std::string scalar;
+  std::vector<std::string> items;
+
+  bool operator==(const TextValue&) const = default;
+};
+
+struct NamedText {
+  std::string_view name;
+  TextValue value;
+};
+
+// `text` as a JSON string, escaped as Boost.JSON's serializer does: \" \\ \b \f \n \r \t, other
+// control bytes as \u00xx (lowercase), everything else (DEL, UTF-8) as is.
+void append_json_string(std::string_view text, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (b >= 0x20) {
+      out += c;
+    } else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      out += '\\';
+      out += c == '\b' ? 'b' : c == '\f' ? 'f' : c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+    } else {
+      out += "\\u00";
+      out += hex[b >> 4];
+      out += hex[b & 0xf];
+    }
+  }
+  out += '"';
+}
+
+void append_json(const TextValue& v, std::string& out) {
+  if (!v.is_array) return append_json_string(v.scalar, out);
+  out += '[';
+  for (std::size_t i = 0; i < v.items.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(v.items[i], out);
+  }
+  out += ']';
+}
+
+// normalize() of a string (`array` false: given holds one) or an array of strings.
+std::optional<TextValue> normalize_texts(std::span<const std::string_view> given, bool array,
+                                         const FieldRule& rule) {
+  TextValue out;
+  if (!array) {
+    out.scalar = fold(given.front(), rule);
+    if (out.scalar.empty()) return std::nullopt;
+    if (rule.order == Order::as_is) return out;
+    out.is_array = true;
+    out.items.push_back(std::move(out.scalar));
+    out.scalar.clear();
+    return out;
+  }
+  out.is_array = true;
+  for (const std::string_view item : given) {
+    if (auto folded = fold(item, rule); !folded.empty()) out.items.push_back(std::move(folded));
+  }
+  if (out.items.empty()) return std::nullopt;
+  if (rule.order == Order::as_is) return out;
+  // Sorted by their JSON text, as normalize() sorts serialized items (escapes change the order).
+  std::vector<std::pair<std::string, std::string>> by_text;
+  by_text.reserve(out.items.size());
+  for (auto& item : out.items) {
+    std::string json_text;
+    append_json_string(item, json_text);
+    by_text.emplace_back(std::move(json_text), std::move(item));
+  }
+  const auto less = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::stable_sort(by_text.begin(), by_text.end(), less);
+  if (rule.order == Order::set) {
+    const auto same = [](const auto& a, const auto& b) { return a.first == b.first; };
+    by_text.erase(std::unique(by_text.begin(), by_text.end(), same), by_text.end());
+  }
+  out.items.clear();
+  for (auto& [json_text, item] : by_text) out.items.push_back(std::move(item));
+  return out;
+}
+
+// render() of a TextValue, appended to `out`.
+void render_text(const TextValue& v, std::string_view separators, std::string& out) {
+  if (!v.is_array) {
+    out += escape(v.scalar, separators);
+    return;
+  }
+  for (std::size_t i = 0; i < v.items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += escape(v.items[i], separators);
+  }
+}
 }  // namespace
 
 KeySchema::KeySchema(std::string ns, KeyOptions options) : ns_(std::move(ns)), options_(options) {
@@ -272,18 +388,103 @@ KeySchema& KeySchema::field(std::string name, FieldRule rule) {
 KeySchema& KeySchema::ignore(std::string name) { return field(std::move(name), {.ignored = true}); }
 
 Result<std::string> KeySchema::build(Pairs params) const {
-  json::object object;
-  for (const auto& [name, value] : params) {
-    const auto it = object.find(name);
-    if (it == object.end()) {
-      object.emplace(name, json::string(value));
-    } else if (it->value().is_array()) {
-      it->value().get_array().emplace_back(json::string(value));
-    } else {
-      it->value() = json::array{it->value(), json::string(value)};
+  static const FieldRule as_given{};
+  const auto rule_of = [&](std::string_view name) -> const FieldRule& {
+    const auto it = rules_.find(name);
+    return it == rules_.end() ? as_given : it->second;
+  };
+  // The pairs in name order, repeated names keeping their given order (a stable sort), so each
+  // run of one name is that parameter's array, as build(object) would see it.
+  SmallVector<std::uint32_t, 16> order;
+  order.reserve(params.size());
+  for (std::uint32_t i = 0; i < params.size(); ++i) order.push_back(i);
+  // Stable. Insertion sort for the few parameters most requests have: no buffer to allocate.
+  const auto by_name = [&](std::uint32_t a, std::uint32_t b) {
+    return params[a].first < params[b].first;
+  };
+  if (order.size() > 16) {
+    std::stable_sort(order.begin(), order.end(), by_name);
+  } else {
+    for (std::size_t i = 1; i < order.size(); ++i) {
+      const std::uint32_t moving = order[i];
+      std::size_t j = i;
+      for (; j > 0 && by_name(moving, order[j - 1]); --j) order[j] = order[j - 1];
+      order[j] = moving;
     }
   }
-  return build(object);
+  // Normalized values of every parameter not ignored, by name (sorted, as `order` is).
+  SmallVector<NamedText, 8> values;
+  for (std::size_t i = 0; i < order.size();) {
+    const std::string_view name = params[order[i]].first;
+    std::size_t end = i + 1;
+    while (end < order.size() && params[order[end]].first == name) ++end;
+    const FieldRule& rule = rule_of(name);
+    if (!rule.ignored) {
+      SmallVector<std::string_view, 4> given;
+      for (std::size_t j = i; j < end; ++j) given.push_back(params[order[j]].second);
+      if (auto v = normalize_texts(given, end - i > 1, rule)) {
+        values.push_back(NamedText{name, std::move(*v)});
+      }
+    }
+    i = end;
+  }
+  const auto find_value = [&](std::string_view name) -> const TextValue* {
+    const auto it =
+        std::lower_bound(values.begin(), values.end(), name,
+                         [](const NamedText& v, std::string_view n) { return v.name < n; });
+    return it != values.end() && it->name == name ? &it->value : nullptr;
+  };
+  const auto default_of = [&](std::string_view name) -> std::optional<TextValue> {
+    const FieldRule& rule = rule_of(name);
+    if (!rule.default_value) return std::nullopt;
+    const std::string_view given[] = {*rule.default_value};
+    return normalize_texts(given, false, rule);
+  };
+
+  std::string key = ns_;
+  SmallVector<std::string_view, 8> shown;
+  std::string text;
+  for (const Part& part : parts_) {
+    key += ':';
+    for (const Group& group : part.groups) {
+      text.clear();
+      bool complete = true;
+      for (const Token& token : group.tokens) {
+        if (!token.is_field) {
+          text += token.text;
+          continue;
+        }
+        shown.push_back(token.text);
+        std::optional<TextValue> fallback;
+        const TextValue* value = find_value(token.text);
+        if (value == nullptr && (fallback = default_of(token.text))) value = &*fallback;
+        if (value == nullptr) {
+          complete = false;
+        } else {
+          render_text(*value, part.separators, text);
+        }
+      }
+      if (!complete && !group.optional) return Errc::invalid_argument;
+      if (complete) key += text;
+    }
+  }
+
+  // The hashed rest, as compact JSON (the same bytes json::serialize gives build(object)).
+  text.clear();
+  for (const NamedText& v : values) {
+    if (std::find(shown.begin(), shown.end(), v.name) != shown.end()) continue;
+    if (const auto fallback = default_of(v.name); fallback && *fallback == v.value) continue;
+    text += text.empty() ? '{' : ',';
+    append_json_string(v.name, text);
+    text += ':';
+    append_json(v.value, text);
+  }
+  if (!text.empty()) {
+    text += '}';
+    append_hash(text, key);
+  }
+  if (key.size() > options_.max_key_size) return Errc::invalid_key;
+  return key;
 }
 
 Result<std::string> KeySchema::build(const json::object& params) const {
@@ -337,15 +538,7 @@ Result<std::string> KeySchema::build(const json::object& params) const {
     if (rule.default_value && value == normalize(json::string(*rule.default_value), rule)) continue;
     rest.emplace(name, value);
   }
-  if (!rest.empty()) {
-    static constexpr char hex[] = "0123456789abcdef";
-    const std::string text = json::serialize(rest);
-    std::uint64_t hash = XXH3_64bits(text.data(), text.size());
-    std::array<char, 16> digits{};
-    for (auto it = digits.rbegin(); it != digits.rend(); ++it, hash >>= 4) *it = hex[hash & 0xf];
-    key += ':';
-    key.append(digits.data(), digits.size());
-  }
+  if (!rest.empty()) append_hash(json::serialize(rest), key);
   if (key.size() > options_.max_key_size) return Errc::invalid_key;
   return key;
 }

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 
 namespace tiercache::server::proxy {
 
@@ -145,12 +146,19 @@ asio::awaitable<Result<std::string>> fetch_for_cache(std::shared_ptr<Fetch> fetc
 Response answer(const Request& req, const StoredResponse& stored, std::string_view x_cache,
                 std::chrono::seconds age) {
   Response res{static_cast<http::status>(stored.status), req.version()};
+  // insert, not set: none of these is there yet (set would look for it first).
   for (const auto& [name, value] : stored.headers) res.insert(name, value);
-  res.set("X-Cache", x_cache);
-  res.set(http::field::age, std::to_string(std::max<std::int64_t>(0, age.count())));
+  res.insert("X-Cache", x_cache);
+  std::array<char, 24> digits{};
+  const auto age_end = std::to_chars(digits.data(), digits.data() + digits.size(),
+                                     std::max<std::int64_t>(0, age.count()))
+                           .ptr;
+  res.insert(http::field::age,
+             std::string_view(digits.data(), static_cast<std::size_t>(age_end - digits.data())));
   const bool bodiless = stored.status < 200 || stored.status == 204 || stored.status == 304;
   if (!bodiless) res.body().assign(stored.body.data(), stored.body.size());
-  res.keep_alive(req.keep_alive());
+  // HTTP/1.1 is keep-alive without a Connection field: nothing to do then.
+  if (req.version() < 11 || !req.keep_alive()) res.keep_alive(req.keep_alive());
   res.prepare_payload();
   return res;
 }

@@ -60,6 +60,8 @@ class Route {
  private:
   RouteConfig config_;
   cache::KeySchema schema_;
+  // The key's pseudo-field of each key header ("__h_<name>"), in key_headers' order.
+  std::vector<std::string> header_fields_;
 };
 
 }  // namespace tiercache::server::proxy
