@@ -11,6 +11,7 @@
 #include "redis/handshake.hpp"
 #include "redis/multiplexer.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -22,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -68,9 +70,14 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   // Writes the waiting requests with one non-blocking send while the writer is idle (plain TCP
   // or unix socket only). False when it cannot (TLS, no socket): the caller wakes the writer.
   bool write_now();
-  // Every waiting request, coalesced into one buffer and now counted as written (the watchdog
-  // told of the link deadline). REQUIRES: mux_.has_waiting().
-  std::string_view take_batch();
+  // Every waiting request, now counted as written (the watchdog told of the link deadline),
+  // into out_ as one gathered write. REQUIRES: mux_.has_waiting() and nothing unsent.
+  void take_batch();
+  // What of out_ is not yet written; drops the first `n` bytes of it.
+  std::span<const asio::const_buffer> unsent() const noexcept {
+    return std::span<const asio::const_buffer>(out_).subspan(out_next_);
+  }
+  void consume(std::size_t n) noexcept;
   void wake_watchdog(Clock::time_point deadline);
   Clock::duration backoff(unsigned failures);
 
@@ -98,7 +105,10 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   Phase phase_ = Phase::idle;
   bool spawned_ = false;
   bool writer_idle_ = false;
-  std::string_view unsent_;  // what write_now could not send; the writer sends it first
+  // The write in progress: buffers over the multiplexer's pieces. What write_now could not send
+  // stays here, from out_next_, and the writer sends it first.
+  std::vector<asio::const_buffer> out_;
+  std::size_t out_next_ = 0;
   bool delivering_ = false;
   bool connect_timed_out_ = false;
   error_code teardown_;  // why the watchdog closed the link

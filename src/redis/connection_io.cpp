@@ -1,8 +1,9 @@
 // The coroutines of a Connection, all on its strand: run (connect, handshake, session, again),
 // the session's reader and writer, and the watchdog.
 //
-// Writer: sleeps on a timer used as a doorbell; when woken it moves every waiting request into
-// one buffer and writes it with one async_write, while the next batch accumulates in the queue.
+// Writer: sleeps on a timer used as a doorbell; when woken it writes every waiting request with
+// one gathered async_write (small payloads copied together, large ones from where they lie),
+// while the next batch accumulates in the queue.
 // Reader: reads into the Reader's own buffer and parses every complete reply in it before
 // reading again, then delivers the completions in one pass. Watchdog: one timer per link, set
 // to the earliest request deadline or the link deadline (oldest written request + link_timeout);
@@ -24,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -34,6 +36,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadSize = 64 << 10;
 // Replies delivered before the writer may send what their callers asked next (see read_loop).
 constexpr std::size_t kDeliverSlice = 32;
+// A payload from this size on is written from where it lies rather than copied (take_batch).
+constexpr std::size_t kGatherMin = 1024;
 
 bool cancelled(asio::cancellation_state state) {
   return state.cancelled() != asio::cancellation_type::none;
@@ -68,7 +72,7 @@ asio::awaitable<void> Connection::Impl::run(std::shared_ptr<Impl> self) {
 
     ec = co_await run_session();
     close_transport();
-    unsent_ = {};  // points into a batch the lost link may or may not have carried
+    out_next_ = out_.size();  // the rest of a batch the lost link may or may not have carried
     protocol_.store(0, std::memory_order_relaxed);
     if (phase_ == Phase::stopped) {
       ec = Errc::stopped;
@@ -299,25 +303,44 @@ asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
   }
 }
 
-std::string_view Connection::Impl::take_batch() {
+void Connection::Impl::take_batch() {
   const auto now = Clock::now();
-  const auto bytes = mux_.prepare_write(now);
+  // A TLS stream writes one buffer per record, so there everything is copied into one; a socket
+  // takes many in one sendmsg, and from about a kilobyte on, an iovec is cheaper than a copy.
+  const auto pieces = mux_.prepare_write(now, tls_ ? detail::Multiplexer::kCopyAll : kGatherMin);
+  out_.clear();
+  out_next_ = 0;
+  for (const auto piece : pieces) out_.emplace_back(piece.data(), piece.size());
   if (config_.link_timeout.count() > 0) wake_watchdog(now + config_.link_timeout);
-  return bytes;
+}
+
+void Connection::Impl::consume(std::size_t n) noexcept {
+  while (n > 0 && out_next_ < out_.size()) {
+    auto& next = out_[out_next_];
+    if (n < next.size()) {
+      next += n;
+      return;
+    }
+    n -= next.size();
+    ++out_next_;
+  }
 }
 
 bool Connection::Impl::write_now() {
   if (!tcp_ && !unix_) return false;
-  const auto bytes = take_batch();
+  take_batch();
   error_code ec;
-  const std::size_t n = tcp_ ? tcp_->write_some(asio::buffer(bytes.data(), bytes.size()), ec)
-                             : unix_->write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  const auto write_some = [&](auto& socket) {
+    return unsent().size() == 1 ? socket.write_some(unsent().front(), ec)
+                                : socket.write_some(unsent(), ec);
+  };
+  const std::size_t n = tcp_ ? write_some(*tcp_) : write_some(*unix_);
   if (ec && ec != asio::error::would_block) {
     close_transport();  // the reader sees it and the session ends; the request fails with it
     return true;
   }
-  if (n < bytes.size()) {
-    unsent_ = bytes.substr(n);
+  consume(n);
+  if (!unsent().empty()) {
     wake_writer();
     return true;
   }
@@ -334,11 +357,19 @@ bool Connection::Impl::write_now() {
 template <class Stream>
 asio::awaitable<error_code> Connection::Impl::write_loop(Stream& stream) {
   for (;;) {
-    while (!unsent_.empty() || mux_.has_waiting()) {
+    while (!unsent().empty() || mux_.has_waiting()) {
       // What write_now could not send goes first: it is the head of the written region.
-      const auto bytes = unsent_.empty() ? take_batch() : std::exchange(unsent_, {});
-      auto [ec, n] =
-          co_await asio::async_write(stream, asio::buffer(bytes.data(), bytes.size()), use_tuple);
+      if (unsent().empty()) take_batch();
+      // One buffer as itself: Asio's operation for a sequence carries room for 64 buffers,
+      // too big for its per-thread recycled memory, so it would cost a malloc per write.
+      std::tuple<error_code, std::size_t> written;
+      if (unsent().size() == 1) {
+        written = co_await asio::async_write(stream, unsent().front(), use_tuple);
+      } else {
+        written = co_await asio::async_write(stream, unsent(), use_tuple);
+      }
+      out_next_ = out_.size();
+      const auto [ec, n] = written;
       if (ec) {
         close_transport();
         co_return ec;

@@ -8,9 +8,11 @@
 //                  0                          written_ ^                     size()
 //
 //   waiting    queued, not yet handed to the socket. Cancelling or timing out removes it:
-//              Redis never saw it. prepare_write() moves the whole region into one buffer
+//              Redis never saw it. prepare_write() turns the whole region into one write
 //              (auto-pipelining: everything queued while a write is in flight leaves in the
-//              next single write, as in Boost.Redis's multiplexer [1]).
+//              next single write, as in Boost.Redis's multiplexer [1]): small payloads copied
+//              into one buffer, large ones gathered from where they lie, so a 10 KB value is
+//              not copied once more on its way to the socket.
 //   written    in the socket or at the server; it owes `remaining` replies (its command count;
 //              0 for a no-reply request such as SUBSCRIBE under RESP3, which completes once
 //              on_written() confirms the bytes left).
@@ -56,6 +58,12 @@
 #include <utility>
 
 namespace tiercache::redis::detail {
+namespace {
+
+constexpr std::size_t kGatherFloor = 256;
+static_assert(kGatherFloor > resp::Request::kInlineBytes, "a piece must be on the heap");
+
+}  // namespace
 
 Multiplexer::Multiplexer(std::size_t max_pending, bool retry_idempotent)
     : max_pending_(max_pending), retry_idempotent_(retry_idempotent), entries_(64) {}
@@ -80,21 +88,52 @@ Result<Multiplexer::Id> Multiplexer::add(resp::Request& request, Handler& handle
   return id;
 }
 
-std::string_view Multiplexer::prepare_write(time_point now) {
+std::span<const std::string_view> Multiplexer::prepare_write(time_point now,
+                                                             std::size_t gather_min) {
+  // A piece's bytes must be on the heap, where moving its Request leaves them (a short payload
+  // lives inside the object); a request kept for a retry stays in its entry, which may move or
+  // go while the write is in flight, so it is always copied.
+  gather_min = std::max(gather_min, kGatherFloor);
+  const auto retained = [this](const Entry& e) {
+    return e.idempotent && retry_idempotent_ && !e.retried;
+  };
+  std::size_t copied = 0;
+  for (std::size_t i = written_; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    const std::size_t size = e.request.payload().size();
+    if (size < gather_min || retained(e)) copied += size;
+  }
   // A huge value once must not pin its buffer forever.
   if (buffer_.capacity() > (std::size_t{4} << 20)) buffer_ = std::string();
   buffer_.clear();
+  // So the views into it taken below stay valid. (Only ever up: libstdc++'s reserve shrinks.)
+  if (copied > buffer_.capacity()) buffer_.reserve(copied);
+  sent_.clear();
+  pieces_.clear();
+  std::size_t run = 0;  // where the current run of copied payloads starts in buffer_
+  const auto end_run = [&] {
+    if (buffer_.size() > run) pieces_.emplace_back(buffer_.data() + run, buffer_.size() - run);
+    run = buffer_.size();
+  };
   for (std::size_t i = written_; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
-    buffer_.append(e.request.payload());
+    const std::string_view payload = e.request.payload();
+    if (payload.size() >= gather_min && !retained(e)) {
+      end_run();
+      pieces_.push_back(payload);
+      sent_.push_back(std::exchange(e.request, resp::Request()));
+    } else {
+      buffer_.append(payload);
+      if (!retained(e)) e.request = resp::Request();
+    }
     e.state = State::written;
     e.written_at = now;
     if (e.no_reply) e.remaining = 0;
-    if (!(e.idempotent && retry_idempotent_ && !e.retried)) e.request = resp::Request();
   }
+  end_run();
   batch_ = entries_.size() - written_;
   written_ = entries_.size();
-  return buffer_;
+  return pieces_;
 }
 
 void Multiplexer::on_written() {

@@ -1,6 +1,6 @@
 #pragma once
 // Multiplexer: the request queue of one pipelined link, sans I/O. Requests wait, are written
-// together in one buffer, and collect their replies in FIFO order; the shell (Connection) feeds
+// together in one write, and collect their replies in FIFO order; the shell (Connection) feeds
 // it events (write done, reply parsed, link lost, time passed) and delivers the completions it
 // produces. See multiplexer.cpp for the states and the guarantees.
 // Thread-safety: not thread-safe; a Connection touches it only on its strand.
@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +50,14 @@ class Multiplexer {
 
   // True when requests wait to be written.
   bool has_waiting() const noexcept { return entries_.size() > written_; }
-  // Coalesces every waiting payload into one buffer, which stays valid and unchanged until the
-  // next call; those requests are now written. REQUIRES: has_waiting().
-  std::string_view prepare_write(time_point now);
+  // The bytes of every waiting request, in order, for one gathered write: small payloads are
+  // copied together into one buffer, a payload of `gather_min` bytes or more is a piece of its
+  // own, sent from where it lies. The pieces stay valid and unchanged until the next call; those
+  // requests are now written. REQUIRES: has_waiting().
+  std::span<const std::string_view> prepare_write(time_point now,
+                                                  std::size_t gather_min = kCopyAll);
+  // gather_min for a stream that writes one buffer at a time (TLS: a record per buffer).
+  static constexpr std::size_t kCopyAll = static_cast<std::size_t>(-1);
   // The buffer from prepare_write reached the socket: requests without a reply complete.
   void on_written();
 
@@ -123,7 +129,11 @@ class Multiplexer {
   std::size_t dead_prefix_ = 0;  // leading entries known not to be live (a scan shortcut)
   std::size_t batch_ = 0;        // entries in the buffer being written, from written_ - batch_
   Id next_id_ = 1;
+  // The last batch: small payloads copied together, large requests moved here whole (a payload
+  // on the heap keeps its bytes where they are when moved), and the pieces in stream order.
   std::string buffer_;
+  std::vector<resp::Request> sent_;
+  std::vector<std::string_view> pieces_;
   std::vector<Completion> completions_;
 };
 

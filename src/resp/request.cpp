@@ -149,7 +149,7 @@ char* write_header(char* out, char marker, std::size_t n) noexcept {
 
 void Request::start_command(std::size_t argc, std::string_view command) {
   char header[24];
-  payload_.append(header, write_header(header, '*', argc));
+  payload_.insert(payload_.end(), header, write_header(header, '*', argc));
 
   const Entry* entry = find_command(command);
   const Kind kind = entry == nullptr ? kOther : entry->kind;
@@ -170,7 +170,7 @@ void Request::append_bytes(std::string_view bytes) {
   char* const end = write_header(header, '$', bytes.size());
   const auto header_size = static_cast<std::size_t>(end - header);
   const std::size_t at = payload_.size();
-  payload_.resize(at + header_size + bytes.size() + 2);
+  payload_.resize(at + header_size + bytes.size() + 2, boost::container::default_init);
   char* out = payload_.data() + at;
   std::memcpy(out, header, header_size);
   out += header_size;

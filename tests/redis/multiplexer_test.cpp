@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,8 +77,13 @@ class MultiplexerTest : public ::testing::Test {
     mux_.completions().clear();
     for (auto& c : ready) std::move(c.handler)(c.ec, std::move(c.reply));
   }
-  std::string write() {
-    std::string bytes(mux_.prepare_write(t0_));
+  static std::string joined(std::span<const std::string_view> pieces) {
+    std::string bytes;
+    for (const auto piece : pieces) bytes += piece;
+    return bytes;
+  }
+  std::string write(std::size_t gather_min = Multiplexer::kCopyAll) {
+    std::string bytes = joined(mux_.prepare_write(t0_, gather_min));
     mux_.on_written();
     run_completions();
     return bytes;
@@ -99,6 +105,46 @@ TEST_F(MultiplexerTest, CoalescesEveryWaitingRequestIntoOneWrite) {
             "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*1\r\n$4\r\nPING\r\n");
   EXPECT_FALSE(mux_.has_waiting());
   EXPECT_EQ(mux_.written(), 3u);
+}
+
+TEST_F(MultiplexerTest, GathersLargePayloadsFromWhereTheyLieAndCopiesTheRest) {
+  const std::string big(4096, 'v');
+  resp::Request set;
+  set.push("SET", "k", big);
+  const std::string set_bytes(set.payload());
+  const char* const set_at = set.payload().data();
+  add(cmd("GET", "a"));
+  add(cmd("GET", "b"));
+  add(std::move(set));
+  add(cmd("GET", "c"));
+  const auto pieces = mux_.prepare_write(t0_, 1024);
+  ASSERT_EQ(pieces.size(), 3u);
+  EXPECT_EQ(pieces[0], "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
+  EXPECT_EQ(pieces[1], set_bytes);
+  EXPECT_EQ(pieces[1].data(), set_at);  // not copied
+  EXPECT_EQ(pieces[2], "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
+  EXPECT_EQ(mux_.written(), 4u);
+}
+
+TEST_F(MultiplexerTest, CopiesEverythingIntoOnePieceWhenTold) {
+  add(cmd("GET", "a"));
+  add(cmd("SET", std::string(4096, 'v')));
+  const auto pieces = mux_.prepare_write(t0_, Multiplexer::kCopyAll);
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_EQ(pieces[0].size(), 20u + 22u + 4096u);
+}
+
+TEST_F(MultiplexerTest, CopiesARequestKeptForARetry) {
+  Multiplexer mux(16, true);
+  auto read = cmd("GET", std::string(4096, 'k'));
+  read.flags().idempotent = true;
+  const char* const at = read.payload().data();
+  auto h = handler_of([](error_code, resp::Reply) {});
+  ASSERT_TRUE(mux.add(read, h, t0_ + 1s));
+  const auto pieces = mux.prepare_write(t0_, 1024);
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_NE(pieces[0].data(), at);  // the entry keeps its own, which may move
+  EXPECT_EQ(pieces[0].size(), 22u + 4096u);
 }
 
 TEST_F(MultiplexerTest, MatchesRepliesInFifoOrder) {
@@ -262,7 +308,7 @@ TEST_F(MultiplexerTest, RetriesIdempotentRequestsOnceWhenConfigured) {
   mux.completions().clear();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].substr(0, 4), "incr");
-  EXPECT_EQ(mux.prepare_write(t0_), "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+  EXPECT_EQ(joined(mux.prepare_write(t0_)), "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
   mux.on_written();
   mux.on_link_lost();  // the second loss is final
   for (auto& c : mux.completions()) std::move(c.handler)(c.ec, std::move(c.reply));

@@ -4,6 +4,8 @@
 // Use: Request req; req.push("SET", key, value, "PX", 5000); req.push("GET", key);
 // Thread-safety: not thread-safe; a plain value, cheap to move.
 
+#include <boost/container/small_vector.hpp>
+
 #include <charconv>
 #include <concepts>
 #include <cstddef>
@@ -35,6 +37,10 @@ struct RequestFlags {
 
 class Request {
  public:
+  // Payload bytes held inside the object: a GET or a small SET is built without an allocation.
+  // A larger payload lives on the heap and keeps its address when the Request moves.
+  static constexpr std::size_t kInlineBytes = 96;
+
   // Appends one command. Each argument is a string-like value or an integer; floating point
   // values are written in the shortest form that reads back exactly.
   template <class... Args>
@@ -56,7 +62,7 @@ class Request {
     return *this;
   }
 
-  std::string_view payload() const noexcept { return payload_; }
+  std::string_view payload() const noexcept { return {payload_.data(), payload_.size()}; }
   std::size_t commands() const noexcept { return commands_; }
   // Replies the server sends for this request: commands() minus the no_reply ones.
   std::size_t expected_replies() const noexcept { return replies_; }
@@ -86,8 +92,9 @@ class Request {
   }
   void append_argument(double value);
 
-  // Bytes of "$<len>\r\n" + "\r\n" around an argument, and of "*<argc>\r\n", at most.
-  static constexpr std::size_t kHeaderBound = 26;
+  // Bytes of "$<len>\r\n" + "\r\n" around an argument, and of "*<argc>\r\n", at most, for
+  // lengths under 10^11 (Redis takes 512 MB at most). Only a reservation: more still fits.
+  static constexpr std::size_t kHeaderBound = 16;
   // An argument's bytes, at most.
   static std::size_t size_bound(std::string_view s) noexcept { return s.size(); }
   static std::size_t size_bound(const std::string& s) noexcept { return s.size(); }
@@ -98,7 +105,7 @@ class Request {
   requires std::is_arithmetic_v<T>
   static std::size_t size_bound(T) noexcept { return 32; }
 
-  std::string payload_;
+  boost::container::small_vector<char, kInlineBytes> payload_;
   std::size_t commands_ = 0;
   std::size_t replies_ = 0;
   RequestFlags flags_;
