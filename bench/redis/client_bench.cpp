@@ -15,6 +15,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -64,6 +65,17 @@ asio::awaitable<void> caller(Run& run, std::size_t n, std::vector<double>& laten
     if (!reply || reply->is_error()) ++run.errors;
   }
   if (--run.remaining_callers == 0) run.done.set_value();
+}
+
+// What both sides' GETs read, written before each GET case: a run of a GET case alone would
+// otherwise measure nil replies on its fresh server. "key:__rand_int__" is redis-benchmark's key
+// for -t set/get without -r.
+asio::awaitable<void> seed_keys(redis::Client* client, std::string value) {
+  resp::Request req;
+  req.push("SET", "bench:key", value);
+  req.push("SET", "key:__rand_int__", value);
+  auto reply = co_await client->exec(std::move(req));
+  if (!reply || reply->is_error()) std::fprintf(stderr, "client_bench: cannot seed the GET keys\n");
 }
 
 Figures run_ours(asio::io_context& io, redis::Client& client, bool set, const std::string& value,
@@ -149,6 +161,7 @@ int main(int argc, char** argv) {
                                  "/" + std::to_string(in_flight);
         if (!only.empty() && only != name) continue;
         const std::size_t n = in_flight == 1 ? requests / 5 : requests;
+        if (!set) asio::co_spawn(io, seed_keys(&client, value), asio::use_future).get();
         Figures ours = run_ours(io, client, set, value, in_flight, n);
         Figures base = run_baseline(server.port(), set, size, in_flight, n);
         std::printf(
