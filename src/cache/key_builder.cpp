@@ -387,6 +387,31 @@ KeySchema& KeySchema::field(std::string name, FieldRule rule) {
 
 KeySchema& KeySchema::ignore(std::string name) { return field(std::move(name), {.ignored = true}); }
 
+template <class Shown, class Render>
+Result<void> KeySchema::append_parts(std::string& key, Shown& shown, Render&& render) const {
+  std::string text;
+  for (const Part& part : parts_) {
+    key += ':';
+    for (const Group& group : part.groups) {
+      text.clear();
+      bool complete = true;
+      for (const Token& token : group.tokens) {
+        if (!token.is_field) {
+          text += token.text;
+          continue;
+        }
+        shown.push_back(token.text);
+        const Result<bool> shown_value = render(part, token.text, text);
+        if (!shown_value) return shown_value.error();
+        if (!*shown_value) complete = false;
+      }
+      if (!complete && !group.optional) return Errc::invalid_argument;
+      if (complete) key += text;
+    }
+  }
+  return {};
+}
+
 Result<std::string> KeySchema::build(Pairs params) const {
   static const FieldRule as_given{};
   const auto rule_of = [&](std::string_view name) -> const FieldRule& {
@@ -443,34 +468,19 @@ Result<std::string> KeySchema::build(Pairs params) const {
 
   std::string key = ns_;
   SmallVector<std::string_view, 8> shown;
-  std::string text;
-  for (const Part& part : parts_) {
-    key += ':';
-    for (const Group& group : part.groups) {
-      text.clear();
-      bool complete = true;
-      for (const Token& token : group.tokens) {
-        if (!token.is_field) {
-          text += token.text;
-          continue;
-        }
-        shown.push_back(token.text);
+  const auto ok = append_parts(
+      key, shown, [&](const Part& part, const std::string& name, std::string& out) -> Result<bool> {
         std::optional<TextValue> fallback;
-        const TextValue* value = find_value(token.text);
-        if (value == nullptr && (fallback = default_of(token.text))) value = &*fallback;
-        if (value == nullptr) {
-          complete = false;
-        } else {
-          render_text(*value, part.separators, text);
-        }
-      }
-      if (!complete && !group.optional) return Errc::invalid_argument;
-      if (complete) key += text;
-    }
-  }
+        const TextValue* value = find_value(name);
+        if (value == nullptr && (fallback = default_of(name))) value = &*fallback;
+        if (value == nullptr) return false;
+        render_text(*value, part.separators, out);
+        return true;
+      });
+  if (!ok) return ok.error();
 
   // The hashed rest, as compact JSON (the same bytes json::serialize gives build(object)).
-  text.clear();
+  std::string text;
   for (const NamedText& v : values) {
     if (std::find(shown.begin(), shown.end(), v.name) != shown.end()) continue;
     if (const auto fallback = default_of(v.name); fallback && *fallback == v.value) continue;
@@ -509,27 +519,16 @@ Result<std::string> KeySchema::build(const json::object& params) const {
 
   std::string key = ns_;
   std::vector<std::string_view> shown;
-  for (const Part& part : parts_) {
-    key += ':';
-    for (const Group& group : part.groups) {
-      std::string text;
-      bool complete = true;
-      for (const Token& token : group.tokens) {
-        if (!token.is_field) {
-          text += token.text;
-          continue;
-        }
-        shown.push_back(token.text);
-        const auto value = value_of(token.text);
-        const auto rendered = value ? render(*value, part.separators) : std::nullopt;
-        if (value && !rendered) return Errc::invalid_argument;  // an object, or nested arrays
-        if (!rendered) complete = false;
-        if (rendered) text += *rendered;
-      }
-      if (!complete && !group.optional) return Errc::invalid_argument;
-      if (complete) key += text;
-    }
-  }
+  const auto ok = append_parts(
+      key, shown, [&](const Part& part, const std::string& name, std::string& out) -> Result<bool> {
+        const auto value = value_of(name);
+        if (!value) return false;
+        const auto rendered = render(*value, part.separators);
+        if (!rendered) return Errc::invalid_argument;  // an object, or nested arrays
+        out += *rendered;
+        return true;
+      });
+  if (!ok) return ok.error();
 
   json::object rest;
   for (const auto& [name, value] : values) {

@@ -92,6 +92,13 @@ class KeySchema {
     std::string separators;  // non-alphanumeric literal characters, escaped in values
   };
 
+  // Appends the readable parts to `key`: each part after a ':', a group's text when each of its
+  // fields has a value (an optional group is left out otherwise). render(part, field, text)
+  // appends the field's value and returns true, false when it has none, or an error. Records
+  // the fields shown in `shown`. Both build()s use it.
+  template <class Shown, class Render>
+  Result<void> append_parts(std::string& key, Shown& shown, Render&& render) const;
+
   std::string ns_;
   KeyOptions options_;
   std::vector<Part> parts_;
