@@ -4,8 +4,8 @@
 // than a Boost.URL parse (which cost ~10% of a hit's instructions, bench/README.md). It accepts
 // what boost::urls::parse_origin_form accepts (RFC 3986 origin-form: pchars, '/' in the path,
 // '/' and '?' in the query, %XX escapes) and decodes as Boost.URL does (query keys and values
-// with '+' as space, the path without); proxy_route_test.cpp checks both against each other on
-// random targets. One difference, on the safe side: Boost.URL hides a leading "/." segment (its
+// with '+' as space, the path without); proxy_route_parse_test.cpp checks both against each other
+// on random targets. One difference, on the safe side: Boost.URL hides a leading "/." segment (its
 // own encoding of a path that starts with "//"), which this scan refuses like any "." segment.
 
 #include "server/proxy/route.hpp"
