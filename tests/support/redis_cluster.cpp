@@ -1,9 +1,10 @@
 // RedisCluster: start-up is six RedisServers with cluster-enabled (each with its own cluster bus
 // port from free_port(), so port + 10000 never has to be free), then `redis-cli --cluster create`,
-// then polling every node over hiredis until the cluster has converged: cluster_state:ok and
+// then polling every node over hiredis until the cluster has converged: cluster_state:ok,
 // every node known everywhere (a replica that has not heard of every master cannot win an
-// election), and every replica's master_link_status:up (one that never synced refuses to fail
-// over). Nodes are RedisServers, so only pids we forked are ever signalled.
+// election) with every replica seen under its master, and every replica's
+// master_link_status:up (one that never synced refuses to fail over). Nodes are RedisServers, so
+// only pids we forked are ever signalled.
 
 #include "tests/support/redis_cluster.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -141,6 +143,12 @@ bool RedisCluster::ready() const {
     if (field(info, "cluster_known_nodes") != std::to_string(servers_.size())) return false;
     const std::string repl = command(s->port(), {"INFO", "replication"}).str;
     if (field(repl, "role") == "slave" && field(repl, "master_link_status") != "up") return false;
+    // A replica's role reaches the other nodes by gossip, after its own INFO already says it:
+    // wait until this node, too, sees every replica under its master.
+    const auto view = parse_nodes(command(s->port(), {"CLUSTER", "NODES"}).str);
+    const auto replicas = std::count_if(view.begin(), view.end(),
+                                        [](const ClusterNode& n) { return !n.master_id.empty(); });
+    if (replicas != options_.masters * options_.replicas_per_master) return false;
   }
   return true;
 }
