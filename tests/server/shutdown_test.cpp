@@ -37,6 +37,9 @@ TEST(ShutdownTest, StopDrainsARequestInFlight) {
 
   HttpClient idle(daemon.port());
   ASSERT_EQ(idle.request(V::get, "/healthz").result(), http::status::ok);
+  // The server counts a request until its answer is written, which may be after the client read
+  // it: wait, so the count below is the paused read's and not this one's.
+  ASSERT_TRUE(eventually([&] { return daemon.http().in_flight() == 0; }));
 
   // Redis stopped: a read of a namespace without L1 waits in the handler.
   redis.pause();
