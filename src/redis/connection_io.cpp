@@ -330,11 +330,7 @@ bool Connection::Impl::write_now() {
   if (!tcp_ && !unix_) return false;
   take_batch();
   error_code ec;
-  const auto write_some = [&](auto& socket) {
-    return unsent().size() == 1 ? socket.write_some(unsent().front(), ec)
-                                : socket.write_some(unsent(), ec);
-  };
-  const std::size_t n = tcp_ ? write_some(*tcp_) : write_some(*unix_);
+  const std::size_t n = tcp_ ? tcp_->write_some(unsent(), ec) : unix_->write_some(unsent(), ec);
   if (ec && ec != asio::error::would_block) {
     close_transport();  // the reader sees it and the session ends; the request fails with it
     return true;
@@ -360,8 +356,8 @@ asio::awaitable<error_code> Connection::Impl::write_loop(Stream& stream) {
     while (!unsent().empty() || mux_.has_waiting()) {
       // What write_now could not send goes first: it is the head of the written region.
       if (unsent().empty()) take_batch();
-      // One buffer as itself: Asio's operation for a sequence carries room for 64 buffers,
-      // too big for its per-thread recycled memory, so it would cost a malloc per write.
+      // One buffer as itself: Asio's single-buffer path, without the 64-entry buffer array its
+      // operation for a sequence carries.
       std::tuple<error_code, std::size_t> written;
       if (unsent().size() == 1) {
         written = co_await asio::async_write(stream, unsent().front(), use_tuple);

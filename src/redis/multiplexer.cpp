@@ -106,7 +106,7 @@ std::span<const std::string_view> Multiplexer::prepare_write(time_point now,
   // A huge value once must not pin its buffer forever.
   if (buffer_.capacity() > (std::size_t{4} << 20)) buffer_ = std::string();
   buffer_.clear();
-  // So the views into it taken below stay valid. (Only ever up: libstdc++'s reserve shrinks.)
+  // Room for every copy up front, so no append below moves the bytes the pieces point at.
   if (copied > buffer_.capacity()) buffer_.reserve(copied);
   sent_.clear();
   pieces_.clear();
