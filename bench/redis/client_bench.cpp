@@ -1,7 +1,9 @@
 // client_bench: GET and SET (100-byte and 10 KB values) through redis::Client at 1, 16, 64 and
 // 256 concurrent callers, and in the same run redis-benchmark against the same private
 // redis-server with the same number of requests in flight (256 = -c 16 -P 16). Prints ops/s,
-// p50, p99, their ratio, and our CPU time per operation (getrusage around our run).
+// p50, p99, their ratio, our CPU time per operation (getrusage around our run), and the
+// server's CPU time per operation during each side's run (/proc/<pid>/stat): where the server
+// is the limit, the side that costs it less per operation goes faster.
 // Run: build/rel/bench/client_bench [requests-per-case [links [case]]]   (see bench/README.md)
 // `case` runs one case only, for profiling: e.g. GET/100/256 (op/size/in-flight).
 
@@ -28,6 +30,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -39,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 using tiercache::bench::cpu_seconds;
 using tiercache::bench::Figures;
 using tiercache::bench::in_flight_args;
+using tiercache::bench::process_cpu_seconds;
 using tiercache::bench::run_redis_benchmark;
 using tiercache::bench::summarize;
 
@@ -149,9 +153,9 @@ int main(int argc, char** argv) {
   redis::Client client(io.get_executor(), cfg);
   client.start();
 
-  std::printf("\n%-4s %6s %5s | %11s %8s %8s | %11s %8s %8s | %6s %6s | %8s\n", "op", "size",
-              "infl", "ours ops/s", "p50 ms", "p99 ms", "r-b ops/s", "p50 ms", "p99 ms", "ratio",
-              "p50x", "cpu us/op");
+  std::printf("\n%-4s %6s %5s | %11s %8s %8s %7s | %11s %8s %8s %7s | %6s %6s | %8s\n", "op",
+              "size", "infl", "ours ops/s", "p50 ms", "p99 ms", "srv us", "r-b ops/s", "p50 ms",
+              "p99 ms", "srv us", "ratio", "p50x", "cpu us/op");
   for (std::size_t size : {std::size_t{100}, std::size_t{10240}}) {
     const std::string value(size, 'v');
     for (bool set : {true, false}) {
@@ -162,19 +166,31 @@ int main(int argc, char** argv) {
         if (!only.empty() && only != name) continue;
         const std::size_t n = in_flight == 1 ? requests / 5 : requests;
         if (!set) asio::co_spawn(io, seed_keys(&client, value), asio::use_future).get();
-        Figures ours = run_ours(io, client, set, value, in_flight, n);
-        Figures base = run_baseline(server.port(), set, size, in_flight, n);
+        // The server's CPU microseconds per operation while `run` ran.
+        const auto server_us = [&](auto run) {
+          const double before = process_cpu_seconds(server.pid());
+          Figures f = run();
+          const double used = process_cpu_seconds(server.pid()) - before;
+          return std::pair{f, before < 0 ? 0.0 : used * 1e6 / static_cast<double>(n)};
+        };
+        const auto [ours, ours_srv] =
+            server_us([&] { return run_ours(io, client, set, value, in_flight, n); });
+        const auto [base, base_srv] =
+            server_us([&] { return run_baseline(server.port(), set, size, in_flight, n); });
         std::printf(
-            "%-4s %6zu %5zu | %11.0f %8.3f %8.3f | %11.0f %8.3f %8.3f | %6.2f %6.2f | %8.2f%s\n",
-            set ? "SET" : "GET", size, in_flight, ours.ops, ours.p50_ms, ours.p99_ms, base.ops,
-            base.p50_ms, base.p99_ms, base.ops > 0 ? ours.ops / base.ops : 0,
+            "%-4s %6zu %5zu | %11.0f %8.3f %8.3f %7.2f | %11.0f %8.3f %8.3f %7.2f | %6.2f %6.2f | "
+            "%8.2f%s\n",
+            set ? "SET" : "GET", size, in_flight, ours.ops, ours.p50_ms, ours.p99_ms, ours_srv,
+            base.ops, base.p50_ms, base.p99_ms, base_srv, base.ops > 0 ? ours.ops / base.ops : 0,
             base.p50_ms > 0 ? ours.p50_ms / base.p50_ms : 0, ours.cpu_us_per_op,
             ours.errors > 0 ? "  (errors!)" : "");
         std::fflush(stdout);
       }
     }
   }
-  std::printf("\nratio = ours/redis-benchmark throughput; p50x = ours/redis-benchmark p50.\n");
+  std::printf(
+      "\nratio = ours/redis-benchmark throughput; p50x = ours/redis-benchmark p50; srv us = "
+      "redis-server's CPU time per operation during that side's run.\n");
   client.stop();
   guard.reset();
   io.stop();

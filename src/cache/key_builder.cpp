@@ -232,12 +232,17 @@ struct NamedText {
 void append_json_string(std::string_view text, std::string& out) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  for (const char c : text) {
+  // Characters that need no escape are appended a run at a time (on a proxy hit, appending
+  // them one by one was ~1% of the request).
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += c;
-    } else if (b >= 0x20) {
       out += c;
     } else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
       out += '\\';
@@ -248,6 +253,7 @@ void append_json_string(std::string_view text, std::string& out) {
       out += hex[b & 0xf];
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out += '"';
 }
 

@@ -18,6 +18,7 @@
 #include "server/config.hpp"
 #include "server/http_types.hpp"
 #include "server/io_context.hpp"
+#include "server/reply.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -40,10 +41,11 @@ namespace tiercache::server {
 
 namespace asio = boost::asio;
 
-// Answers one request. A non-coroutine callable returning a coroutine (a capturing lambda must
-// not itself be a coroutine). It may throw: the client then gets 500 internal. It runs on the
-// connection's thread; what it awaits may complete elsewhere (Asio brings it back).
-using Handler = std::function<asio::awaitable<Response>(Request)>;
+// Answers one request, with either kind of Reply. A non-coroutine callable returning a coroutine
+// (a capturing lambda must not itself be a coroutine). It may throw: the client then gets 500
+// internal. It runs on the connection's thread; what it awaits may complete elsewhere (Asio
+// brings it back).
+using Handler = std::function<asio::awaitable<Reply>(Request)>;
 
 class HttpServer {
  public:

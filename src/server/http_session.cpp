@@ -30,6 +30,8 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <string_view>
+#include <variant>
 
 namespace tiercache::server {
 namespace {
@@ -79,15 +81,41 @@ void serialize_head(const Response& res, std::string& out) {
   out += "\r\n";
 }
 
-// Writes the response: header block and body in one gathered write (the header alone when
-// `header_only`, for HEAD). REQUIRES: prepare_payload() done.
+// Writes session.head and then `body` in one gathered write (the head alone when `header_only`,
+// for HEAD).
+asio::awaitable<beast::error_code> write_head_and_body(Session& session, std::string_view body,
+                                                       bool header_only) {
+  const std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(session.head), header_only ? asio::const_buffer() : asio::buffer(body)};
+  auto [ec, n] = co_await asio::async_write(session.socket, buffers, use_tuple);
+  co_return ec;
+}
+
+// Writes the response: header block and body in one gathered write. REQUIRES: prepare_payload()
+// done.
 asio::awaitable<beast::error_code> write_response(Session& session, const Response& res,
                                                   bool header_only) {
   serialize_head(res, session.head);
-  const std::array<asio::const_buffer, 2> buffers = {
-      asio::buffer(session.head), header_only ? asio::const_buffer() : asio::buffer(res.body())};
-  auto [ec, n] = co_await asio::async_write(session.socket, buffers, use_tuple);
-  co_return ec;
+  return write_head_and_body(session, res.body(), header_only);
+}
+
+// Writes either kind of reply; when the server is stopping, with Connection: close.
+asio::awaitable<beast::error_code> write_reply(Session& session, Reply& reply, bool header_only,
+                                               bool stopping) {
+  if (auto* res = std::get_if<Response>(&reply)) {
+    if (stopping) res->keep_alive(false);
+    res->prepare_payload();
+    return write_response(session, *res, header_only);
+  }
+  auto& prebuilt = std::get<PrebuiltResponse>(reply);
+  if (stopping) prebuilt.keep_alive(false);
+  prebuilt.write_head(session.head);
+  return write_head_and_body(session, prebuilt.body(), header_only);
+}
+
+bool keep_alive(const Reply& reply) noexcept {
+  if (const auto* res = std::get_if<Response>(&reply)) return res->keep_alive();
+  return std::get<PrebuiltResponse>(reply).keep_alive();
 }
 
 asio::awaitable<void> write_and_close(std::shared_ptr<Session> session, Response res) {
@@ -151,7 +179,7 @@ asio::awaitable<void> start_session(std::shared_ptr<HttpServer::State> state,
   co_await run_session(std::move(state), std::move(session));
 }
 
-asio::awaitable<Response> call_handler(std::shared_ptr<HttpServer::State> state, Request req) {
+asio::awaitable<Reply> call_handler(std::shared_ptr<HttpServer::State> state, Request req) {
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
   try {
@@ -269,23 +297,21 @@ asio::awaitable<void> run_session(std::shared_ptr<HttpServer::State> state,
     const bool head = req.method() == http::verb::head;
     // No deadline while the handler runs (a proxy miss waits for its upstream's own timeouts).
     session->deadline = std::chrono::steady_clock::time_point::max();
-    Response res = co_await call_handler(state, std::move(req));
-    if (state->stopping) res.keep_alive(false);
-    res.prepare_payload();
+    Reply reply = co_await call_handler(state, std::move(req));
     session->expires_after(limits.write_timeout);
-    ec = co_await write_response(*session, res, head);
+    ec = co_await write_reply(*session, reply, head, state->stopping);
     --state->in_flight;
     session->busy = false;
     if (log.enabled()) {
       log.write({.method = method,
                  .target = target,
-                 .status = static_cast<unsigned>(res.result_int()),
-                 .bytes = res.body().size(),
+                 .status = status_of(reply),
+                 .bytes = body_size(reply),
                  .duration = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::steady_clock::now() - start),
                  .remote = session->remote});
     }
-    if (ec || !res.keep_alive()) {
+    if (ec || !keep_alive(reply)) {
       beast::error_code ignored;
       session->socket.shutdown(tcp::socket::shutdown_send, ignored);
       break;

@@ -197,7 +197,7 @@ metrics::Counter& RestApi::request_counter(RouteSeries& route, http::verb verb,
   return counter;
 }
 
-asio::awaitable<Response> RestApi::handle(Request req) {
+asio::awaitable<Reply> RestApi::handle(Request req) {
   const auto start = steady_clock::now();
   const http::verb verb = req.method();
   // The method label: Beast's static name of a known verb; an unknown one's text is copied.
@@ -209,7 +209,7 @@ asio::awaitable<Response> RestApi::handle(Request req) {
   std::optional<SlowLogTarget> target;
   if (services_.dashboard)
     target.emplace(req.target(), services_.dashboard->slow_log().max_key_bytes());
-  Response res;
+  Reply res;
   // The route's metrics label is prefix + name: a route pattern, "proxy:<name>" or "unmatched",
   // never user data. The views point into the router or the proxy, which outlive the request.
   const void* route_key = nullptr;
@@ -228,8 +228,9 @@ asio::awaitable<Response> RestApi::handle(Request req) {
     if (auto* err = std::get_if<ApiError>(&matched)) {
       route_key = kUnmatched;
       name = kUnmatched;
-      res = error_response(req, *err);
-      if (!allow.empty()) res.set(http::field::allow, allow);
+      Response refusal = error_response(req, *err);
+      if (!allow.empty()) refusal.set(http::field::allow, allow);
+      res = std::move(refusal);
     } else {
       auto& m = std::get<Match>(matched);
       route_key = m.pattern.data();
@@ -237,7 +238,7 @@ asio::awaitable<Response> RestApi::handle(Request req) {
       res = co_await dispatch(std::move(req), std::move(m), start);
     }
   }
-  const unsigned status = res.result_int();
+  const unsigned status = status_of(res);
   const auto elapsed = steady_clock::now() - start;
   std::string overflow_label;  // only when the route table is full
   RouteSeries* series = route_series(route_key, prefix, name);
@@ -257,7 +258,7 @@ asio::awaitable<Response> RestApi::handle(Request req) {
   co_return res;
 }
 
-asio::awaitable<Response> RestApi::dispatch(Request req, Match m, TimePoint start) {
+asio::awaitable<Reply> RestApi::dispatch(Request req, Match m, TimePoint start) {
   if (dashboard::owns(m.route)) co_return dashboard::handle(services_, req, m);
   switch (m.route) {
     case cache_get:

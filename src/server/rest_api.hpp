@@ -19,6 +19,7 @@
 
 #include "server/api_error.hpp"
 #include "server/http_types.hpp"
+#include "server/reply.hpp"
 #include "server/router.hpp"
 #include "server/services.hpp"
 
@@ -50,7 +51,7 @@ class RestApi {
   RestApi& operator=(const RestApi&) = delete;
 
   // Answers one request; never throws for bad input (a JSON error instead).
-  [[nodiscard]] asio::awaitable<Response> handle(Request req);
+  [[nodiscard]] asio::awaitable<Reply> handle(Request req);
 
   // The router, for tests and the fuzz target.
   const Router& router() const noexcept { return router_; }
@@ -103,9 +104,9 @@ class RestApi {
 
   // start: when handle() began, which the cache handlers time their operation from (one clock
   // read per request shared, docs/decisions/0009).
-  asio::awaitable<Response> dispatch(Request req, Match m, TimePoint start);
+  asio::awaitable<Reply> dispatch(Request req, Match m, TimePoint start);
   // Cache endpoints (rest_cache.cpp, rest_batch.cpp).
-  asio::awaitable<Response> get_value(Request req, Match m, TimePoint start);
+  asio::awaitable<Reply> get_value(Request req, Match m, TimePoint start);
   asio::awaitable<Response> put_value(Request req, Match m, TimePoint start);
   asio::awaitable<Response> delete_value(Request req, Match m, TimePoint start);
   asio::awaitable<Response> get_ttl(Request req, Match m, TimePoint start);

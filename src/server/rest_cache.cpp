@@ -14,7 +14,10 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <array>
+#include <charconv>
 #include <chrono>
+#include <string_view>
 
 namespace tiercache::server {
 namespace {
@@ -47,7 +50,7 @@ ApiError cache_error(const Namespace& ns, error_code ec) {
   return e;
 }
 
-asio::awaitable<Response> RestApi::get_value(Request req, Match m, TimePoint start) {
+asio::awaitable<Reply> RestApi::get_value(Request req, Match m, TimePoint start) {
   if (auto e = no_query(m)) co_return error_response(req, *e);
   auto found = namespace_and_key(*services_.namespaces, m);
   if (auto* e = std::get_if<ApiError>(&found)) co_return error_response(req, *e);
@@ -65,21 +68,33 @@ asio::awaitable<Response> RestApi::get_value(Request req, Match m, TimePoint sta
   const auto now = system_clock::now();
   const auto age =
       std::chrono::duration_cast<std::chrono::seconds>(std::max(now - entry.created, {}));
+  std::array<char, 24> digits{};
+  const std::string_view age_text(
+      digits.data(), std::to_chars(digits.data(), digits.data() + digits.size(), age.count()).ptr);
+  const std::string_view x_cache = r->stale ? "STALE" : "HIT";
+  const std::string_view tier = r->source == cache::Source::l1 ? "l1" : "l2";
   const auto inm = req.find(http::field::if_none_match);
-  const bool not_modified = inm != req.end() && if_none_match(inm->value(), etag);
-  Response res{not_modified ? http::status::not_modified : http::status::ok, req.version()};
-  res.keep_alive(req.keep_alive());
-  res.set(http::field::etag, etag);
-  res.set(http::field::age, std::to_string(age.count()));
-  res.set("X-Cache", r->stale ? "STALE" : "HIT");
-  res.set("X-Cache-Tier", r->source == cache::Source::l1 ? "l1" : "l2");
-  if (r->degraded) res.set("X-Cache-Degraded", "true");
-  if (!not_modified) {
-    const auto value = unwrap_value(entry.value, entry.codec);
-    res.set(http::field::content_type, value.content_type);
-    res.body() = std::string(value.body);
+  if (inm != req.end() && if_none_match(inm->value(), etag)) {
+    Response res{http::status::not_modified, req.version()};
+    res.keep_alive(req.keep_alive());
+    res.set(http::field::etag, etag);
+    res.set(http::field::age, age_text);
+    res.set("X-Cache", x_cache);
+    res.set("X-Cache-Tier", tier);
+    if (r->degraded) res.set("X-Cache-Degraded", "true");
+    co_return res;
   }
-  res.prepare_payload();
+  // A hit: written as text, its body the entry's own bytes (no copy of the value).
+  const auto value = unwrap_value(entry.value, entry.codec);
+  PrebuiltResponse res(http::status::ok, req);
+  res.field("ETag", etag);
+  res.field("Age", age_text);
+  res.field("X-Cache", x_cache);
+  res.field("X-Cache-Tier", tier);
+  if (r->degraded) res.field("X-Cache-Degraded", "true");
+  // A stored Content-Type that is not a valid field value (another writer's bytes) is left out.
+  res.field("Content-Type", value.content_type);
+  res.body(r->entry, value.body);
   co_return res;
 }
 

@@ -6,6 +6,7 @@
 #include "tiercache/metrics/text_format.hpp"
 
 #include "server/proxy/proxy.hpp"
+#include "server/reply.hpp"
 #include "server/request_input.hpp"
 #include "server/rest_api.hpp"
 #include "server/stats_counters.hpp"
@@ -177,7 +178,7 @@ asio::awaitable<Response> RestApi::warm(Request req, Match m) {
     } else {
       Request get{http::verb::get, path, 11};
       get.keep_alive(false);
-      auto res = co_await services_.proxy->handle(std::move(get), *route);
+      const Response res = to_message(co_await services_.proxy->handle(std::move(get), *route));
       item["status"] = res.result_int();
       const auto x_cache = res.find("X-Cache");
       if (x_cache != res.end()) item["cache"] = std::string_view(x_cache->value());

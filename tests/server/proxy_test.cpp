@@ -229,6 +229,31 @@ TEST_F(ProxyTest, HeadIsAnsweredAsItsGetFromTheSameEntry) {
   EXPECT_EQ(upstream_.requests("/weather"), 1);
 }
 
+// A hit is written as text (PrebuiltResponse): the connection rules a Beast message follows
+// hold for it too, per HTTP version and Connection header.
+TEST_F(ProxyTest, HitsKeepOrCloseTheConnectionAsTheRequestAsks) {
+  const auto miss = get("/weather?city=Oslo");
+  ASSERT_EQ(x_cache(miss), "MISS");
+  auto hit =
+      client().raw("GET /weather?city=Oslo HTTP/1.0\r\nHost: t\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(x_cache(hit), "HIT");
+  EXPECT_EQ(hit.version(), 10u);
+  EXPECT_TRUE(hit.keep_alive());
+  EXPECT_EQ(hit.body(), miss.body());
+  EXPECT_EQ(hit[http::field::content_type], miss[http::field::content_type]);
+  EXPECT_EQ(x_cache(get("/weather?city=Oslo")), "HIT");  // the same connection, still open
+  hit = client().raw("GET /weather?city=Oslo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(x_cache(hit), "HIT");
+  EXPECT_FALSE(hit.keep_alive());
+  EXPECT_TRUE(client().server_closed());
+  client().close();
+  hit = client().raw("GET /weather?city=Oslo HTTP/1.0\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(x_cache(hit), "HIT");
+  EXPECT_EQ(hit.body(), miss.body());
+  EXPECT_TRUE(client().server_closed());
+  EXPECT_EQ(upstream_.requests("/weather"), 1);
+}
+
 TEST_F(ProxyTest, OtherMethodsPassThroughUncached) {
   auto post = client().request(http::verb::post, "/weather?city=Paris", "{}",
                                {{"Content-Type", "application/json"}});

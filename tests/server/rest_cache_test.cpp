@@ -160,6 +160,26 @@ TEST_F(RestCacheTest, UnknownRouteIs404AndWrongMethodIs405) {
   EXPECT_NE(std::string(m[http::field::allow]).find("GET"), std::string::npos);
 }
 
+// A hit is written as text with the entry's bytes as its body (PrebuiltResponse): a binary
+// value comes back whole, and the connection rules hold per HTTP version.
+TEST_F(RestCacheTest, HitsCarryTheExactBytesAndHonourConnectionRules) {
+  std::string value(5000, '\0');
+  for (std::size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>(i * 7);
+  ASSERT_EQ(c().request(V::put, "/v1/cache/users/bin", value).result(), http::status::no_content);
+  auto hit = c().request(V::get, "/v1/cache/users/bin");
+  ASSERT_EQ(hit.result(), http::status::ok);
+  EXPECT_EQ(hit.body(), value);
+  EXPECT_EQ(hit[http::field::content_length], "5000");
+  EXPECT_EQ(hit[http::field::content_type], "application/octet-stream");
+  EXPECT_FALSE(std::string(hit[http::field::etag]).empty());
+  EXPECT_EQ(hit["X-Cache"], "HIT");
+  EXPECT_TRUE(hit.keep_alive());
+  hit = c().raw("GET /v1/cache/users/bin HTTP/1.0\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(hit.version(), 10u);
+  EXPECT_EQ(hit.body(), value);
+  EXPECT_TRUE(c().server_closed());
+}
+
 TEST_F(RestCacheTest, KeepAliveServesManyRequestsOnOneConnection) {
   for (int i = 0; i < 20; ++i) {
     auto r = c().request(V::put, "/v1/cache/users/k" + std::to_string(i), "v");

@@ -12,6 +12,7 @@
 #include "server/api_error.hpp"
 #include "server/http_types.hpp"
 #include "server/proxy/proxy.hpp"
+#include "server/reply.hpp"
 #include "server/units.hpp"
 
 #include <boost/json/parse.hpp>
@@ -466,7 +467,7 @@ asio::awaitable<Result<std::vector<calendar::Event>>> load_through_proxy(
     Request req{http::verb::get, target, 11};
     req.set(http::field::host, "tiercached");
     req.set(http::field::accept, "application/json");
-    const Response res = co_await px->handle(std::move(req), *route);
+    const Response res = to_message(co_await px->handle(std::move(req), *route));
     if (res.result() != http::status::ok) {
       why = "GET " + target + " answered " + std::to_string(res.result_int());
       break;

@@ -142,23 +142,32 @@ asio::awaitable<Result<std::string>> fetch_for_cache(std::shared_ptr<Fetch> fetc
   co_return encode_response(keep_for_cache(*res));
 }
 
-// The client's answer from a stored response.
-Response answer(const Request& req, const StoredResponse& stored, std::string_view x_cache,
-                std::chrono::seconds age) {
-  Response res{static_cast<http::status>(stored.status), req.version()};
+// The client's answer from a stored response; `owner` keeps the bytes `stored` views alive.
+// With a body it is written as text, the body shared with the entry (PrebuiltResponse); a
+// bodiless status (1xx, 204, 304) goes through a Beast message.
+Reply answer(const Request& req, const StoredResponse& stored, std::string_view x_cache,
+             std::chrono::seconds age, std::shared_ptr<const void> owner) {
+  std::array<char, 24> digits{};
+  const std::string_view age_text(digits.data(),
+                                  std::to_chars(digits.data(), digits.data() + digits.size(),
+                                                std::max<std::int64_t>(0, age.count()))
+                                      .ptr);
+  const auto status = static_cast<http::status>(stored.status);
+  if (PrebuiltResponse::carries_body(stored.status)) {
+    PrebuiltResponse res(status, req);
+    // A stored header that would break the header block (bytes from Redis) is left out.
+    for (const auto& [name, value] : stored.headers) res.field(name, value);
+    res.field("X-Cache", x_cache);
+    res.field("Age", age_text);
+    res.body(std::move(owner), stored.body);
+    return res;
+  }
+  Response res{status, req.version()};
   // insert, not set: none of these is there yet (set would look for it first).
   for (const auto& [name, value] : stored.headers) res.insert(name, value);
   res.insert("X-Cache", x_cache);
-  std::array<char, 24> digits{};
-  const auto age_end = std::to_chars(digits.data(), digits.data() + digits.size(),
-                                     std::max<std::int64_t>(0, age.count()))
-                           .ptr;
-  res.insert(http::field::age,
-             std::string_view(digits.data(), static_cast<std::size_t>(age_end - digits.data())));
-  const bool bodiless = stored.status < 200 || stored.status == 204 || stored.status == 304;
-  if (!bodiless) res.body().assign(stored.body.data(), stored.body.size());
-  // HTTP/1.1 is keep-alive without a Connection field: nothing to do then.
-  if (req.version() < 11 || !req.keep_alive()) res.keep_alive(req.keep_alive());
+  res.insert(http::field::age, age_text);
+  res.keep_alive(req.keep_alive());
   res.prepare_payload();
   return res;
 }
@@ -292,7 +301,7 @@ const Route* Proxy::route_for(std::string_view target) const noexcept {
   return best;
 }
 
-asio::awaitable<Response> Proxy::handle(Request req, const Route& route) {
+asio::awaitable<Reply> Proxy::handle(Request req, const Route& route) {
   std::shared_ptr<const RouteState> state = *std::find_if(
       routes_.begin(), routes_.end(), [&](const auto& s) { return &s->route == &route; });
   auto parsed = route.parse(req);
@@ -313,7 +322,7 @@ asio::awaitable<Response> Proxy::handle(Request req, const Route& route) {
   co_return co_await bypass(std::move(fetch));
 }
 
-asio::awaitable<Response> Proxy::cached_get(std::shared_ptr<Fetch> fetch) {
+asio::awaitable<Reply> Proxy::cached_get(std::shared_ptr<Fetch> fetch) {
   // Read only, here and by the loader: the fetch keeps it for both.
   const Request& req = fetch->client;
   const RouteRequest& in = fetch->in;
@@ -364,10 +373,10 @@ asio::awaitable<Response> Proxy::cached_get(std::shared_ptr<Fetch> fetch) {
   const auto age = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now() - r->entry->created) +
                    std::chrono::seconds(stored->upstream_age);
-  co_return answer(req, *stored, x_cache, age);
+  co_return answer(req, *stored, x_cache, age, r->entry);
 }
 
-asio::awaitable<Response> Proxy::bypass(std::shared_ptr<Fetch> fetch) {
+asio::awaitable<Reply> Proxy::bypass(std::shared_ptr<Fetch> fetch) {
   const Request& req = fetch->client;
   const RouteRequest& in = fetch->in;
   const RouteState& state = *fetch->state;
@@ -389,8 +398,11 @@ asio::awaitable<Response> Proxy::bypass(std::shared_ptr<Fetch> fetch) {
                      written.error().message());
       }
     }
-    auto stored = decode_response(*bytes);
-    co_return answer(req, *stored, "BYPASS", std::chrono::seconds(stored->upstream_age));
+    // fetch_for_cache wrote these bytes itself: they decode.
+    auto owned = std::make_shared<const std::string>(std::move(*bytes));
+    auto stored = decode_response(*owned);
+    co_return answer(req, *stored, "BYPASS", std::chrono::seconds(stored->upstream_age),
+                     std::move(owned));
   }
   // Not a GET: passed through as it is, never cached.
   const auto start = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include "server/http_types.hpp"
 #include "server/proxy/route.hpp"
 #include "server/proxy/upstream.hpp"
+#include "server/reply.hpp"
 #include "server/services.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,14 +46,14 @@ class Proxy {
   // The route whose prefix takes the path of `target`, or null.
   const Route* route_for(std::string_view target) const noexcept;
   // Answers one request of `route`; never throws for bad input or upstream failures.
-  [[nodiscard]] asio::awaitable<Response> handle(Request req, const Route& route);
+  [[nodiscard]] asio::awaitable<Reply> handle(Request req, const Route& route);
 
   struct RouteState;  // a route, its upstream and its metrics (proxy.cpp)
   struct Fetch;       // one upstream call and what it needs (proxy.cpp)
 
  private:
-  asio::awaitable<Response> cached_get(std::shared_ptr<Fetch> fetch);
-  asio::awaitable<Response> bypass(std::shared_ptr<Fetch> fetch);
+  asio::awaitable<Reply> cached_get(std::shared_ptr<Fetch> fetch);
+  asio::awaitable<Reply> bypass(std::shared_ptr<Fetch> fetch);
 
   Services& services_;
   std::shared_ptr<const cache::TtlPolicy> ttl_policy_;

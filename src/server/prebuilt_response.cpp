@@ -1,0 +1,95 @@
+// PrebuiltResponse: the header block as text. The checks in field() are the ones a Beast
+// message's writer would need and does not make: the values here may come from bytes stored in
+// Redis by anyone, and a CR or LF in one would let it write headers (or a response) of its own.
+
+#include "server/prebuilt_response.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <charconv>
+#include <utility>
+
+namespace tiercache::server {
+namespace {
+
+// RFC 9110 5.6.2: tchar.
+bool token_char(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  if ((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool safe_value(std::string_view value) noexcept {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+void append_number(std::string& out, std::size_t n) {
+  std::array<char, 24> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
+  out.append(digits.data(), end);
+}
+
+}  // namespace
+
+bool PrebuiltResponse::carries_body(unsigned status) noexcept {
+  return status >= 200 && status <= 599 && status != 204 && status != 304;
+}
+
+PrebuiltResponse::PrebuiltResponse(http::status status, const Request& req)
+    : status_(static_cast<unsigned>(status)),
+      version_(req.version()),
+      keep_alive_(req.keep_alive()) {
+  assert(carries_body(status_));
+  fields_.reserve(160);
+}
+
+bool PrebuiltResponse::field(std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), token_char) || !safe_value(value)) {
+    return false;
+  }
+  fields_.append(name).append(": ").append(value).append("\r\n");
+  return true;
+}
+
+void PrebuiltResponse::body(std::shared_ptr<const void> owner, std::string_view bytes) noexcept {
+  owner_ = std::move(owner);
+  body_ = bytes;
+}
+
+Response PrebuiltResponse::to_message() const {
+  Response res{static_cast<http::status>(status_), version_};
+  // fields_ is "name: value\r\n" lines that field() checked: no CR or LF inside one.
+  std::string_view rest = fields_;
+  while (!rest.empty()) {
+    const auto eol = rest.find("\r\n");
+    const std::string_view line = rest.substr(0, eol);
+    const auto colon = line.find(": ");
+    res.insert(line.substr(0, colon), line.substr(colon + 2));
+    rest.remove_prefix(eol + 2);
+  }
+  res.keep_alive(keep_alive_);
+  res.body().assign(body_.data(), body_.size());
+  res.prepare_payload();
+  return res;
+}
+
+void PrebuiltResponse::write_head(std::string& out) const {
+  out.clear();
+  out += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  append_number(out, status_);
+  out += ' ';
+  out += http::obsolete_reason(static_cast<http::status>(status_));
+  out += "\r\n";
+  out += fields_;
+  out += "Content-Length: ";
+  append_number(out, body_.size());
+  out += "\r\n";
+  // As Beast's keep_alive(): HTTP/1.1 is persistent unless told, HTTP/1.0 only when told.
+  if (version_ >= 11 && !keep_alive_) out += "Connection: close\r\n";
+  if (version_ < 11 && keep_alive_) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+}
+
+}  // namespace tiercache::server
