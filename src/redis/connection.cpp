@@ -3,8 +3,10 @@
 //
 // Policy while there is no link: requests made before start() or during a connect attempt
 // wait, within their own deadline; when an attempt fails they fail with its error, and while
-// the link backs off before the next attempt new requests fail at once with not_connected, so
-// a dead server costs callers nothing but an error. The first attempt after a healthy link
+// the link backs off before the next attempt new requests fail at once with not_connected (or
+// with the attempt's own error when a person must fix it: auth_failed, permission_denied,
+// tls_failed, which retrying will not cure and "not connected" would hide), so a dead server
+// costs callers nothing but an error. The first attempt after a healthy link
 // drops starts at once; backoff grows only over failed attempts.
 
 #include "tiercache/redis/connection.hpp"
@@ -136,7 +138,7 @@ ConnectionStats Connection::Impl::stats() const {
 
 void Connection::Impl::add(resp::Request request, Handler handler) {
   if (phase_ == Phase::stopped) return fail_now(std::move(handler), Errc::stopped);
-  if (phase_ == Phase::backing_off) return fail_now(std::move(handler), Errc::not_connected);
+  if (phase_ == Phase::backing_off) return fail_now(std::move(handler), backoff_error_);
   if (request.empty()) return fail_now(std::move(handler), asio::error::invalid_argument);
   if (!spawned_) {
     spawned_ = true;

@@ -112,6 +112,9 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   bool delivering_ = false;
   bool connect_timed_out_ = false;
   error_code teardown_;  // why the watchdog closed the link
+  // What a request made while backing off fails with: the last attempt's error when a person
+  // must fix it (auth_failed, permission_denied, tls_failed), else not_connected.
+  error_code backoff_error_;
   std::uint64_t generation_ = 0;
   int link_protocol_ = 0;
   Clock::time_point watchdog_at_ = Clock::time_point::max();

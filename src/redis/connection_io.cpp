@@ -56,6 +56,9 @@ asio::awaitable<void> Connection::Impl::run(std::shared_ptr<Impl> self) {
       close_transport();
       mux_.fail_waiting(ec);
       deliver();
+      const bool needs_a_person =
+          ec == Errc::auth_failed || ec == Errc::permission_denied || ec == Errc::tls_failed;
+      backoff_error_ = needs_a_person ? ec : make_error_code(Errc::not_connected);
       phase_ = Phase::backing_off;
       retry_timer_.expires_after(backoff(failures++));
       co_await retry_timer_.async_wait(use_tuple);

@@ -44,6 +44,22 @@ TEST_F(AuthTest, AWrongPasswordIsAuthFailed) {
   EXPECT_EQ(r.error(), Errc::auth_failed);
 }
 
+// Between attempts the link backs off, and a request then fails at once; after a refusal it
+// fails with the refusal, not with a "not connected" that would hide the wrong password.
+TEST_F(AuthTest, RequestsWhileTheLinkBacksOffAfterARefusalAreAuthFailedToo) {
+  Config cfg = server_.config();
+  cfg.password = "wrong";
+  cfg.reconnect_min = 2s;  // the requests below all land in the first backoff
+  cfg.reconnect_max = 2s;
+  Connection conn(io_.executor(), cfg);
+  conn.start();
+  for (int i = 0; i < 5; ++i) {
+    auto r = exec_sync(conn, command("PING"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), Errc::auth_failed) << "request " << i << ": " << r.error().message();
+  }
+}
+
 TEST_F(AuthTest, NoPasswordIsAuthFailed) {
   Config cfg = server_.config();
   cfg.password.clear();

@@ -54,6 +54,11 @@ TEST(TlsTest, AnUntrustedCertificateIsTlsFailed) {
   auto r = first_attempt(conn);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::tls_failed);
+  // And again while the link backs off (or tries again): still the certificate, not "not
+  // connected".
+  auto again = test::exec_sync(conn, command("PING"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), Errc::tls_failed) << again.error().message();
 }
 
 TEST(TlsTest, AWrongHostNameIsTlsFailed) {

@@ -15,6 +15,7 @@ enum class Errc {
   reply_timeout,        // no reply within the request timeout; the link stays up
   connection_lost,      // the link dropped after the request was sent; it may or may not have run
   not_connected,   // the server is unreachable right now (reconnecting); the request was not sent
+                   // (after an auth, ACL or TLS refusal: that error instead, until it connects)
   protocol_error,  // the server sent bytes that are not valid RESP; the link was rebuilt
   auth_failed,     // AUTH rejected: wrong password or unknown user
   permission_denied,  // the ACL user may not run this command or touch this key (NOPERM)
