@@ -21,7 +21,8 @@ namespace tiercache::server {
 namespace {
 
 void read_server(const toml::table& t, Config& c) {
-  only_keys(t, "server.", {"listen", "threads", "admin_token", "access_log", "log_level"});
+  only_keys(t, "server.",
+            {"listen", "threads", "admin_token", "access_log", "log_level", "slow_request"});
   if (const auto* n = t.get("listen")) {
     try {
       set_listen(c, string_of(*n, "server.listen"), "server.listen");
@@ -53,6 +54,9 @@ void read_server(const toml::table& t, Config& c) {
     if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
       bad("server.log_level", *n, "must be trace, debug, info, warn, error, critical or off");
     }
+  }
+  if (const auto* n = t.get("slow_request")) {
+    c.slow_request = duration_of(*n, "server.slow_request", true);
   }
 }
 

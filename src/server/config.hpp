@@ -146,6 +146,9 @@ struct Config {
   std::string access_log = "stdout";
   // spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  // Requests at least this long are kept in the dashboard's slow-request log; 0: every request.
+  // Default: 100 ms.
+  std::chrono::milliseconds slow_request = std::chrono::milliseconds(100);
   Limits limits{};
   // Redis; nullopt: the daemon runs on L1 alone (embedded mode). For a Redis Cluster, the
   // settings of every node link (its host and port are the first seed's).

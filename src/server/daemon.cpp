@@ -230,7 +230,9 @@ void Daemon::start(bool serve_http) {
       services_.mcp = mcp_http_.get();
     }
     // The dashboard's 15 minutes of history, sampled every 2 s from here on.
-    services_.dashboard = dashboard::History::start(io_.get_executor(), services_);
+    services_.dashboard = dashboard::History::start(
+        io_.get_executor(), services_,
+        dashboard::HistoryOptions{.slow_log = {.threshold = config_.slow_request}});
     api_ = std::make_unique<RestApi>(services_);
     auto log = std::make_shared<AccessLog>(config_.access_log);
     RestApi* api = api_.get();

@@ -51,6 +51,7 @@ listen = "0.0.0.0:9000"
 threads = 4
 admin_token = "0123456789abcdef"
 access_log = "off"
+slow_request = "250ms"
 
 [limits]
 max_header_bytes = "32KiB"
@@ -83,6 +84,7 @@ algorithm = "token_bucket"
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.listen_port, 9000);
   EXPECT_EQ(c.threads, 4u);
+  EXPECT_EQ(c.slow_request, 250ms);
   EXPECT_EQ(c.limits.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.limits.max_body_bytes, 4u << 20);
   EXPECT_EQ(c.limits.idle_timeout, 2min);
@@ -129,6 +131,7 @@ TEST(ConfigTest, BadValuesNameTheFieldAndTheLine) {
       {"[server]\nthreads = -1\n", "server.threads", 2},
       {"[server]\nadmin_token = \"short\"\n", "server.admin_token", 2},
       {"[server]\nlog_level = \"loud\"\n", "server.log_level", 2},
+      {"[server]\n\nslow_request = \"-1s\"\n", "server.slow_request", 3},
       {"[redis]\nurl = \"redis://host:99999\"\n", "redis.url", 2},
       {"[namespaces.\"bad name\"]\n", "namespaces.bad name", 1},
       {"[namespaces.a]\ndefault_ttl = \"2d\"\nmax_ttl = \"1d\"\n", "namespaces.a.default_ttl", 2},
