@@ -4,10 +4,12 @@
 // (target >= 0.8, issue #6). Two limits: seed 004's 120 per minute (after the first minute's
 // quota nearly every decision is a refusal) and 1,000,000 per minute (every decision admits and
 // writes). Prints p50/p99, our CPU time per decision (getrusage), and Redis's: its own time per
-// EVALSHA (INFO commandstats, wall time inside the command: inflated when the box is loaded) and
-// its whole process's CPU time per call (INFO cpu: reading, parsing, the script, replying), the
-// steadier figure on a shared machine. srv-bound = the baseline's Redis CPU per call / ours: the
-// ratio Redis's one thread allows when it is what limits both (see bench/README.md).
+// decision (INFO commandstats: the EVALSHAs' wall time inside the command over the decisions,
+// inflated when the box is loaded) and its whole process's CPU time per decision (INFO cpu:
+// reading, parsing, the script, replying), the steadier figure on a shared machine; `batch` is
+// the mean number of decisions per EVALSHA (the Limiter coalesces those that wait). srv-bound =
+// the baseline's Redis CPU per call / ours per decision: the ratio Redis's one thread allows when
+// it is what limits both (see bench/README.md).
 // Run: build/release/bench/ratelimit_bench [decisions-per-case] [options]   (see bench/README.md)
 //   --redis=HOST:PORT | --redis=unix:PATH   use that server (flushed by nobody: give it an empty
 //                                           one) instead of starting a private redis-server
@@ -15,6 +17,7 @@
 //   --limit=N          this limit per minute only                    (default: 120, then 1000000)
 //   --side=ours|baseline|both   measure only the decisions or only the trivial EVALSHA (the other
 //                      side's columns print 0): for a profiler, whose cost is then one side's
+//   --max-batch=N      Policy::max_batch of the Limiters (default: the Policy's default)
 
 #include "tiercache/ratelimit/limiter.hpp"
 #include "tiercache/redis/client.hpp"
@@ -61,7 +64,7 @@ constexpr std::size_t kKeys = 100;
 
 struct Figures {
   double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us = 0, admitted = 0, server_us = 0,
-         server_cpu_us = 0;
+         server_cpu_us = 0, batch = 0;
   std::size_t errors = 0;
 };
 
@@ -106,9 +109,8 @@ class ServerCost {
     freeReplyObject(redisCommand(context_, "CONFIG RESETSTAT"));
     cpu0_ = cpu_seconds();
   }
-  double evalsha_us_per_call() {
-    return field("commandstats", "cmdstat_evalsha:", "usec_per_call=");
-  }
+  // Microseconds spent inside EVALSHA since reset(), all calls together.
+  double evalsha_us() { return field("commandstats", "cmdstat_evalsha:", "usec="); }
   // CPU seconds of the redis-server process since reset().
   double cpu_seconds_since_reset() { return cpu_seconds() - cpu0_; }
 
@@ -164,7 +166,7 @@ Figures measure(asio::io_context& io, const Operation& op, std::size_t total) {
   f.errors = run.errors;
   f.admitted = static_cast<double>(run.admitted.load()) / n;
   if (server_cost != nullptr) {
-    f.server_us = server_cost->evalsha_us_per_call();
+    f.server_us = server_cost->evalsha_us() / n;
     f.server_cpu_us = server_cost->cpu_seconds_since_reset() * 1e6 / n;
   }
   return f;
@@ -224,13 +226,14 @@ struct Options {
   std::optional<ratelimit::Algorithm> algorithm;
   std::optional<std::uint32_t> limit;
   bool ours = true, baseline = true;
+  std::optional<std::uint32_t> max_batch;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "ratelimit_bench: %s\nusage: ratelimit_bench [decisions-per-case] "
                "[--redis=HOST:PORT|--redis=unix:PATH] [--algorithm=NAME] [--limit=N] "
-               "[--side=ours|baseline|both]\n",
+               "[--side=ours|baseline|both] [--max-batch=N]\n",
                why);
   std::exit(2);
 }
@@ -261,6 +264,10 @@ Options parse_options(int argc, char** argv) {
       if (v != "ours" && v != "baseline" && v != "both") usage("unknown --side");
       o.ours = v != "baseline";
       o.baseline = v != "ours";
+    } else if (value("--max-batch=")) {
+      const unsigned long n = std::strtoul(v.c_str(), nullptr, 10);
+      if (n == 0 || n > 1000) usage("--max-batch wants a number from 1 to 1000");
+      o.max_batch = static_cast<std::uint32_t>(n);
     } else if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string_view::npos) {
       o.total = std::strtoull(argv[i], nullptr, 10);
     } else {
@@ -329,34 +336,42 @@ int main(int argc, char** argv) {
   // Warm up: connect, load the script (only what is measured, for a profiler's sake).
   if (options.baseline) (void)measure(io, baseline, total / 10);
 
-  std::printf("\n%-15s %7s | %11s %7s %7s %6s %6s %7s %6s | %11s %7s %7s %6s %6s %7s | %6s %9s\n",
-              "algorithm", "limit", "decisions/s", "p50 ms", "p99 ms", "cpu us", "srv us",
-              "srv cpu", "admit", "EVALSHA/s", "p50 ms", "p99 ms", "cpu us", "srv us", "srv cpu",
-              "ratio", "srv-bound");
+  std::printf(
+      "\n%-15s %7s | %11s %7s %7s %6s %6s %7s %6s %5s | %11s %7s %7s %6s %6s %7s | %6s %9s\n",
+      "algorithm", "limit", "decisions/s", "p50 ms", "p99 ms", "cpu us", "srv us", "srv cpu",
+      "admit", "batch", "EVALSHA/s", "p50 ms", "p99 ms", "cpu us", "srv us", "srv cpu", "ratio",
+      "srv-bound");
   std::vector<std::uint32_t> limits{120, 1'000'000};
   if (options.limit) limits.assign(1, *options.limit);
   for (std::uint32_t limit : limits) {
     for (auto algorithm : {ratelimit::Algorithm::sliding_log, ratelimit::Algorithm::sliding_window,
                            ratelimit::Algorithm::token_bucket}) {
       if (options.algorithm && *options.algorithm != algorithm) continue;
-      ratelimit::Limiter limiter(
-          client, {.algorithm = algorithm,
-                   .limit = limit,
-                   .window = 60s,
-                   .key_prefix = "rl:" + std::to_string(limit) + ":" +
-                                 std::string(ratelimit::to_string(algorithm)) + ":"});
+      ratelimit::Policy policy{.algorithm = algorithm,
+                               .limit = limit,
+                               .window = 60s,
+                               .key_prefix = "rl:" + std::to_string(limit) + ":" +
+                                             std::string(ratelimit::to_string(algorithm)) + ":"};
+      if (options.max_batch) policy.max_batch = *options.max_batch;
+      ratelimit::Limiter limiter(client, std::move(policy));
       const Operation ours = [&](const std::string& key) { return decide(limiter, key); };
       Figures f, base;
       if (options.ours) {
         (void)measure(io, ours, total / 20);  // warm up: load the script
+        const ratelimit::Limiter::Stats s0 = limiter.stats();
         f = measure(io, ours, total);
+        const ratelimit::Limiter::Stats s1 = limiter.stats();
+        if (s1.batches > s0.batches) {
+          f.batch = static_cast<double>(s1.batched_decisions - s0.batched_decisions) /
+                    static_cast<double>(s1.batches - s0.batches);
+        }
       }
       if (options.baseline) base = measure(io, baseline, total);
       std::printf(
-          "%-15s %7u | %11.0f %7.3f %7.3f %6.2f %6.2f %7.2f %5.1f%% | %11.0f %7.3f %7.3f %6.2f "
-          "%6.2f %7.2f | %6.2f %9.2f%s\n",
+          "%-15s %7u | %11.0f %7.3f %7.3f %6.2f %6.2f %7.2f %5.1f%% %5.1f | %11.0f %7.3f %7.3f "
+          "%6.2f %6.2f %7.2f | %6.2f %9.2f%s\n",
           std::string(ratelimit::to_string(algorithm)).c_str(), limit, f.ops, f.p50_ms, f.p99_ms,
-          f.cpu_us, f.server_us, f.server_cpu_us, 100 * f.admitted, base.ops, base.p50_ms,
+          f.cpu_us, f.server_us, f.server_cpu_us, 100 * f.admitted, f.batch, base.ops, base.p50_ms,
           base.p99_ms, base.cpu_us, base.server_us, base.server_cpu_us,
           base.ops > 0 ? f.ops / base.ops : 0,
           f.server_cpu_us > 0 ? base.server_cpu_us / f.server_cpu_us : 0,

@@ -107,7 +107,7 @@ for r in $(seq "$rounds"); do
 done
 
 # --- 4. one table ------------------------------------------------------------------------------
-# ours.R rows:  alg limit | dec/s p50 p99 cpu srv-us srv-cpu admit | evalsha/s p50 p99 cpu srv-us srv-cpu | ...
+# ours.R rows:  alg limit | dec/s p50 p99 cpu srv-us srv-cpu admit batch | evalsha/s p50 p99 cpu srv-us srv-cpu | ...
 # peer.R rows:  peer alg limit | dec/s p50 p99 cpu srv-cpu admit
 echo
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
@@ -116,7 +116,7 @@ awk -v rounds="$rounds" '
   FILENAME ~ /ours\./ && $3 == "|" && $1 ~ /^(sliding_log|sliding_window|token_bucket)$/ {
     k = $1 " " $2
     ours_ops[k] += $4; ours_cpu[k] += $7; ours_srv[k] += $9
-    base_ops += $12; base_cpu += $15; base_srv += $17; base_n++
+    base_ops += $13; base_cpu += $16; base_srv += $18; base_n++
   }
   FILENAME ~ /peer\./ && $4 == "|" {
     k = $1 " " $3

@@ -1,15 +1,19 @@
 // Limiter with Redis killed (RedisServer::stop): each OnRedisDown mode answers as configured,
-// every such decision is counted, calls never hang, and Redis decides again once it is back.
+// every such decision is counted (each of a failed batch on its own), calls never hang, and Redis
+// decides again once it is back.
 #include "tiercache/ratelimit/error.hpp"
 #include "tiercache/ratelimit/limiter.hpp"
 
 #include "tests/ratelimit/ratelimit_test_util.hpp"
 #include "tests/support/redis_server.hpp"
 
+#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <string>
+#include <vector>
 
 namespace tiercache::ratelimit {
 namespace {
@@ -35,6 +39,24 @@ class LimiterFaultTest : public testing::Test {
   }
   Result<Decision> allow(Limiter& limiter, std::uint32_t cost = 1) {
     return io_.run(limiter.allow("k", cost), 5s);
+  }
+  // `n` calls of allow(key) started together, so all but the first leave in one batch.
+  std::vector<Result<Decision>> allow_together(Limiter& limiter, int n) {
+    std::vector<std::future<Result<Decision>>> futures;
+    std::promise<void> started;
+    asio::post(io_.io(), [&] {
+      for (int i = 0; i < n; ++i) {
+        futures.push_back(asio::co_spawn(io_.io(), limiter.allow("k"), asio::use_future));
+      }
+      started.set_value();
+    });
+    started.get_future().wait();
+    std::vector<Result<Decision>> out;
+    for (auto& f : futures) {
+      EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+      out.push_back(f.get());
+    }
+    return out;
   }
   // Kills Redis after one decision it made, so the client has connected once.
   void kill_redis(Limiter& limiter) {
@@ -101,6 +123,37 @@ TEST_F(LimiterFaultTest, LocalFallsBackToAnInProcessBucketPerKey) {
   EXPECT_EQ(peeked->remaining, 0u);
   EXPECT_TRUE(io_.run(limiter.allow("other"))->allowed);
   EXPECT_EQ(limiter.stats().local, 5u);
+}
+
+TEST_F(LimiterFaultTest, EveryDecisionOfAFailedBatchGetsTheFallback) {
+  Limiter closed = make(OnRedisDown::fail_closed);
+  kill_redis(closed);
+  for (const Result<Decision>& d : allow_together(closed, 20)) {
+    ASSERT_TRUE(d) << d.error().message();
+    EXPECT_FALSE(d->allowed);
+    EXPECT_EQ(d->source, Source::fail_closed);
+  }
+  Limiter::Stats stats = closed.stats();
+  EXPECT_LT(stats.batches, 1u + 20u);  // the decisions did share batches
+  EXPECT_EQ(stats.batched_decisions, 1u + 20u);
+  EXPECT_EQ(stats.fail_closed, 20u);
+  EXPECT_EQ(stats.redis_failures, 20u);
+  EXPECT_EQ(stats.denied, 20u);
+
+  // The local bucket decides each in turn: 3 of 5 pass.
+  Limiter local = make(OnRedisDown::local);
+  int admitted = 0;
+  for (const Result<Decision>& d : allow_together(local, 5)) {
+    ASSERT_TRUE(d) << d.error().message();
+    EXPECT_EQ(d->source, Source::local);
+    admitted += d->allowed ? 1 : 0;
+  }
+  EXPECT_EQ(admitted, 3);
+  stats = local.stats();
+  EXPECT_EQ(stats.local, 5u);
+  EXPECT_EQ(stats.redis_failures, 5u);
+  EXPECT_EQ(stats.allowed, 3u);
+  EXPECT_EQ(stats.denied, 2u);
 }
 
 TEST_F(LimiterFaultTest, PeekAndResetWithoutAFallbackReportRedisUnavailable) {

@@ -61,6 +61,13 @@ struct Policy {
   // local: most keys the in-process limiter tracks; beyond it, idle (full) buckets are dropped,
   // then all. Default: 100,000 (~100 bytes each).
   std::size_t local_max_keys = 100'000;
+  // Most decisions one script call carries. A Limiter's decisions that arrive while its call is
+  // in flight wait for it and leave together in the next, decided in order by one EVALSHA, so
+  // Redis's fixed cost per call (parsing, the Lua call, TIME, the reply) is paid once per batch
+  // (docs/decisions/0005-rate-limiter.md). REQUIRES: 1 to 1,000. Default: 64. Raising it lets
+  // one call hold Redis's thread longer (~2-10 us a decision, by algorithm). 1 turns batching
+  // off: each decision is its own call, pipelined with the others as they come.
+  std::uint32_t max_batch = 64;
 
   // The token bucket's capacity: burst, or limit when burst is 0.
   std::uint32_t effective_burst() const noexcept { return burst != 0 ? burst : limit; }
