@@ -105,7 +105,7 @@ Figures run_baseline(std::uint16_t port, bool set, std::size_t size, std::size_t
   std::ostringstream args;
   args << "-h 127.0.0.1 -p " << port << " -t " << (set ? "set" : "get") << " -d " << size << " -n "
        << total << in_flight_args(in_flight);
-  return run_redis_benchmark(args.str(), set ? "SET" : "GET");
+  return run_redis_benchmark(args.str(), set ? "SET" : "GET", total);
 }
 
 void print_machine() {
@@ -153,9 +153,9 @@ int main(int argc, char** argv) {
   redis::Client client(io.get_executor(), cfg);
   client.start();
 
-  std::printf("\n%-4s %6s %5s | %11s %8s %8s %7s | %11s %8s %8s %7s | %6s %6s | %8s\n", "op",
+  std::printf("\n%-4s %6s %5s | %11s %8s %8s %7s | %11s %8s %8s %7s | %6s %6s | %8s %8s\n", "op",
               "size", "infl", "ours ops/s", "p50 ms", "p99 ms", "srv us", "r-b ops/s", "p50 ms",
-              "p99 ms", "srv us", "ratio", "p50x", "cpu us/op");
+              "p99 ms", "srv us", "ratio", "p50x", "cpu us", "r-b cpu");
   for (std::size_t size : {std::size_t{100}, std::size_t{10240}}) {
     const std::string value(size, 'v');
     for (bool set : {true, false}) {
@@ -179,10 +179,10 @@ int main(int argc, char** argv) {
             server_us([&] { return run_baseline(server.port(), set, size, in_flight, n); });
         std::printf(
             "%-4s %6zu %5zu | %11.0f %8.3f %8.3f %7.2f | %11.0f %8.3f %8.3f %7.2f | %6.2f %6.2f | "
-            "%8.2f%s\n",
+            "%8.2f %8.2f%s\n",
             set ? "SET" : "GET", size, in_flight, ours.ops, ours.p50_ms, ours.p99_ms, ours_srv,
             base.ops, base.p50_ms, base.p99_ms, base_srv, base.ops > 0 ? ours.ops / base.ops : 0,
-            base.p50_ms > 0 ? ours.p50_ms / base.p50_ms : 0, ours.cpu_us_per_op,
+            base.p50_ms > 0 ? ours.p50_ms / base.p50_ms : 0, ours.cpu_us_per_op, base.cpu_us_per_op,
             ours.errors > 0 ? "  (errors!)" : "");
         std::fflush(stdout);
       }
@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "\nratio = ours/redis-benchmark throughput; p50x = ours/redis-benchmark p50; srv us = "
-      "redis-server's CPU time per operation during that side's run.\n");
+      "redis-server's CPU time per operation during that side's run; cpu us, r-b cpu = the "
+      "client's CPU time per operation (ours, redis-benchmark's).\n");
   client.stop();
   guard.reset();
   io.stop();

@@ -48,12 +48,26 @@ inline std::string in_flight_args(std::size_t in_flight) {
   return out;
 }
 
+// User + system CPU seconds of this process's children that have ended and been waited for.
+inline double children_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_CHILDREN, &u);
+  auto secs = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 // Runs `redis-benchmark <args> --csv` and reads the row of `test` ("GET", "SET"): ops/s, p50
-// and p99. Zeros when redis-benchmark is missing or printed no such row.
-inline Figures run_redis_benchmark(const std::string& args, std::string_view test) {
+// and p99, and, given the `requests` it makes, its CPU time per request (the shell and
+// redis-benchmark, once ended: RUSAGE_CHILDREN). Zeros when redis-benchmark is missing or
+// printed no such row.
+inline Figures run_redis_benchmark(const std::string& args, std::string_view test,
+                                   std::size_t requests = 0) {
   const std::string cmd = "redis-benchmark " + args + " --csv 2>/dev/null";
   const std::string row = "\"" + std::string(test) + "\"";
   Figures f;
+  const double cpu0 = children_cpu_seconds();
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return f;
   char line[512];
@@ -74,6 +88,9 @@ inline Figures run_redis_benchmark(const std::string& args, std::string_view tes
     }
   }
   ::pclose(pipe);
+  if (requests > 0 && f.ops > 0) {
+    f.cpu_us_per_op = (children_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(requests);
+  }
   return f;
 }
 
