@@ -86,6 +86,8 @@ Cache::Cache(std::shared_ptr<redis::AnyClient> redis, Options options)
 // Stops the client: requests in flight complete with Errc::stopped, so background loads and
 // refreshes end promptly instead of keeping the client alive through their pending handlers.
 Cache::~Cache() {
+  // First, so that the link-down the stop causes finds the handlers closed (cache_impl.hpp).
+  impl_->closing_.store(true);
   if (impl_->redis_) impl_->redis_->stop();
 }
 

@@ -258,6 +258,10 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   bool client_tracking_ = false;
 
   std::atomic<bool> tracking_{false};
+  // Set by ~Cache before it stops the client: the link-down that the stop itself causes (and
+  // any push after it) is not handled, since the handler may run on an I/O thread after ~Cache
+  // returned and whatever the Cache was given (its Clock) is gone.
+  std::atomic<bool> closing_{false};
   // Embedded mode (no Redis): tag versions live here, never evicted.
   std::mutex local_tags_mu_;
   std::unordered_map<std::string, std::uint64_t> local_tags_ TIERCACHE_GUARDED_BY(local_tags_mu_);

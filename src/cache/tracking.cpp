@@ -32,10 +32,10 @@ void Cache::Impl::start() {
   if (!redis_) return;
   std::weak_ptr<Impl> weak = weak_from_this();
   redis_->set_push_handler([weak](redis::LinkId link, resp::ReplyView push) {
-    if (auto self = weak.lock()) self->on_push(link, push);
+    if (auto self = weak.lock(); self && !self->closing_.load()) self->on_push(link, push);
   });
   redis_->set_link_handler([weak](const redis::LinkEvent& event) {
-    if (auto self = weak.lock()) self->on_link(event);
+    if (auto self = weak.lock(); self && !self->closing_.load()) self->on_link(event);
   });
   if (!client_tracking_) {
     spdlog::warn(

@@ -7,6 +7,7 @@
 #include "tiercache/redis/client.hpp"
 
 #include "tests/redis/client_test_util.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -55,17 +56,6 @@ std::future<T> start(asio::any_io_executor ex, asio::awaitable<T> aw) {
     }
   });
   return future;
-}
-
-// Polls `condition` until it holds or `limit` passes; returns whether it held.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
 }
 
 inline std::shared_ptr<redis::Client> tracking_client(asio::any_io_executor ex,

@@ -5,6 +5,8 @@
 #include "tiercache/ratelimit/limiter.hpp"
 #include "tiercache/redis/client.hpp"
 
+#include "tests/support/eventually.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,6 +22,7 @@
 namespace tiercache::ratelimit::test {
 
 using namespace std::chrono_literals;
+using tiercache::test::eventually;
 
 // An io_context run by `threads` threads until destruction.
 class IoThreads {
@@ -57,18 +60,6 @@ inline std::shared_ptr<redis::Client> make_client(asio::any_io_executor ex, redi
   auto client = std::make_shared<redis::Client>(std::move(ex), std::move(cfg));
   client->start();
   return client;
-}
-
-// Waits until `done()` holds, polling every `step`; false if `limit` passes first.
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = 5s,
-                std::chrono::milliseconds step = 5ms) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(step);
-  }
-  return true;
 }
 
 }  // namespace tiercache::ratelimit::test

@@ -12,6 +12,7 @@
 #include "server/config.hpp"
 #include "tests/server/http_client.hpp"
 #include "tests/server/tiercached_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
@@ -51,16 +52,6 @@ std::optional<double> series_value(const std::string& exposition, const std::str
     if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
   }
   return std::nullopt;
-}
-
-// Polls `done` every 100 ms for up to `limit`; true once it held.
-bool eventually(std::chrono::milliseconds limit, const std::function<bool()>& done) {
-  const auto deadline = steady_clock::now() + limit;
-  while (steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
 }
 
 // The state /v1/health reports for the breaker named `endpoint`, or "" when it lists none.
@@ -124,12 +115,14 @@ TEST(BreakerTest, RedisGoneOpensTheBreakerAndItClosesByItselfWhenRedisIsBack) {
 
   // Misses need Redis: each fails (503) and counts; the window opens the breaker.
   int miss = 0;
-  const bool opened = eventually(15s, [&] {
-    auto r = c.request(V::get, "/v1/cache/bk/cold-" + std::to_string(miss++));
-    EXPECT_EQ(r.result(), http::status::service_unavailable) << r.body();
-    EXPECT_EQ(HttpClient::error_code(r), "redis_unavailable") << r.body();
-    return series_value(metrics(), state_series(ns_breaker)) == 1.0;
-  });
+  const bool opened = eventually(
+      [&] {
+        auto r = c.request(V::get, "/v1/cache/bk/cold-" + std::to_string(miss++));
+        EXPECT_EQ(r.result(), http::status::service_unavailable) << r.body();
+        EXPECT_EQ(HttpClient::error_code(r), "redis_unavailable") << r.body();
+        return series_value(metrics(), state_series(ns_breaker)) == 1.0;
+      },
+      15s, 100ms);
   ASSERT_TRUE(opened) << metrics() << "\n" << d.log();
 
   // Open: the warm key is still served, from L1, flagged degraded.
@@ -159,11 +152,13 @@ TEST(BreakerTest, RedisGoneOpensTheBreakerAndItClosesByItselfWhenRedisIsBack) {
 
   // /v1/health lists the breaker open and assesses it (the probe may be up to 5 s old: polled).
   json::value health;
-  const bool seen = eventually(15s, [&] {
-    health = HttpClient::json(c.request(V::get, "/v1/health"));
-    const std::string state = breaker_in(health, ns_breaker);
-    return (state == "open" || state == "half_open") && has_reason(health, "breaker_open");
-  });
+  const bool seen = eventually(
+      [&] {
+        health = HttpClient::json(c.request(V::get, "/v1/health"));
+        const std::string state = breaker_in(health, ns_breaker);
+        return (state == "open" || state == "half_open") && has_reason(health, "breaker_open");
+      },
+      15s, 100ms);
   ASSERT_TRUE(seen) << json::serialize(health);
   EXPECT_NE(health.at("health").at("status").as_string(), "healthy");
   // The dashboard's breaker panel reads the same report.
@@ -174,10 +169,12 @@ TEST(BreakerTest, RedisGoneOpensTheBreakerAndItClosesByItselfWhenRedisIsBack) {
   redis.restart();  // the same port
 
   // The breaker's probes find Redis again: closed by itself, writes work, two tiers again.
-  const bool closed = eventually(20s, [&] {
-    return series_value(metrics(), state_series(ns_breaker)) == 0.0 &&
-           c.request(V::put, "/v1/cache/bk/after", "back").result() == http::status::no_content;
-  });
+  const bool closed = eventually(
+      [&] {
+        return series_value(metrics(), state_series(ns_breaker)) == 0.0 &&
+               c.request(V::put, "/v1/cache/bk/after", "back").result() == http::status::no_content;
+      },
+      20s, 100ms);
   ASSERT_TRUE(closed) << metrics() << "\n" << d.log();
   get = c.request(V::get, "/v1/cache/bk/after");
   EXPECT_EQ(get.result(), http::status::ok) << get.body();
@@ -186,11 +183,13 @@ TEST(BreakerTest, RedisGoneOpensTheBreakerAndItClosesByItselfWhenRedisIsBack) {
   EXPECT_THAT(d.log(), HasSubstr("[info] redis " + ns_breaker +
                                  ": circuit breaker half_open -> closed (probes succeeded)"));
 
-  const bool healthy = eventually(20s, [&] {
-    health = HttpClient::json(c.request(V::get, "/v1/health"));
-    return health.at("health").at("status").as_string() == "healthy" &&
-           breaker_in(health, ns_breaker) == "closed";
-  });
+  const bool healthy = eventually(
+      [&] {
+        health = HttpClient::json(c.request(V::get, "/v1/health"));
+        return health.at("health").at("status").as_string() == "healthy" &&
+               breaker_in(health, ns_breaker) == "closed";
+      },
+      20s, 100ms);
   EXPECT_TRUE(healthy) << json::serialize(health);
 }
 
@@ -218,10 +217,12 @@ TEST(BreakerTest, WhileTheBreakerIsOpenStatsSayDegradedAndBatchesNameTheBreaker)
 
   redis.stop();
   int miss = 0;
-  const bool opened = eventually(15s, [&] {
-    (void)c.request(V::get, "/v1/cache/bk/cold-" + std::to_string(miss++));
-    return series_value(metrics(), state_series) == 1.0;
-  });
+  const bool opened = eventually(
+      [&] {
+        (void)c.request(V::get, "/v1/cache/bk/cold-" + std::to_string(miss++));
+        return series_value(metrics(), state_series) == 1.0;
+      },
+      15s, 100ms);
   ASSERT_TRUE(opened) << metrics() << "\n" << d.log();
 
   // One shape: mode unchanged, degraded beside it, the breaker's state per namespace.
@@ -256,11 +257,13 @@ TEST(BreakerTest, WhileTheBreakerIsOpenStatsSayDegradedAndBatchesNameTheBreaker)
   EXPECT_EQ(results[1].at("error").as_string(), "redis_unavailable");
 
   redis.restart();
-  const bool closed = eventually(20s, [&] {
-    const auto now = stats();
-    return !now.at("degraded").as_bool() &&
-           now.at("namespaces").at("bk").at("breaker").as_string() == "closed";
-  });
+  const bool closed = eventually(
+      [&] {
+        const auto now = stats();
+        return !now.at("degraded").as_bool() &&
+               now.at("namespaces").at("bk").at("breaker").as_string() == "closed";
+      },
+      20s, 100ms);
   EXPECT_TRUE(closed) << json::serialize(stats()) << "\n" << d.log();
 }
 
@@ -297,7 +300,7 @@ TEST(BreakerTest, AStalledRedisOpensTheBreakerOnTimeoutsAndRequestsStopWaiting) 
   }
   for (auto& t : callers) t.join();
   EXPECT_EQ(unavailable.load(), 6);
-  ASSERT_TRUE(eventually(10s, [&] { return series_value(metrics(), state_series) == 1.0; }))
+  ASSERT_TRUE(eventually([&] { return series_value(metrics(), state_series) == 1.0; }, 10s, 100ms))
       << metrics() << "\n"
       << d.log();
   EXPECT_THAT(d.log(), HasSubstr("[warning] redis " + ns_breaker +
@@ -318,10 +321,12 @@ TEST(BreakerTest, AStalledRedisOpensTheBreakerOnTimeoutsAndRequestsStopWaiting) 
   EXPECT_EQ(get.body(), "hello");
 
   redis.resume();
-  const bool closed = eventually(20s, [&] {
-    return series_value(metrics(), state_series) == 0.0 &&
-           c.request(V::put, "/v1/cache/bk/after", "back").result() == http::status::no_content;
-  });
+  const bool closed = eventually(
+      [&] {
+        return series_value(metrics(), state_series) == 0.0 &&
+               c.request(V::put, "/v1/cache/bk/after", "back").result() == http::status::no_content;
+      },
+      20s, 100ms);
   EXPECT_TRUE(closed) << metrics() << "\n" << d.log();
 }
 

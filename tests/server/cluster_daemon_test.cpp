@@ -7,6 +7,7 @@
 
 #include "tests/server/mcp_client.hpp"
 #include "tests/server/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/redis_cluster.hpp"
 
 #include <gtest/gtest.h>
@@ -23,16 +24,6 @@ namespace {
 namespace json = boost::json;
 using V = http::verb;
 using namespace std::chrono_literals;
-
-// Polls `done` until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // The three ways a URL reaches the daemon (--redis, REDIS_URL, the file's [redis] url) all read
 // a cluster URL and its options; a bad one names the field.
@@ -286,11 +277,12 @@ TEST_F(ClusterDaemonTest, TwoDaemonsOnOneClusterKeepTheirL1sCoherent) {
     a.client().request(V::put, "/v1/cache/users/" + keys[i], "two");
   }
   for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_TRUE(eventually([&] { return b_reads(keys[i]).body() == "two"; })) << keys[i];
+    EXPECT_TRUE(eventually([&] { return b_reads(keys[i]).body() == "two"; }, 10s, 20ms)) << keys[i];
   }
   for (std::size_t i = 4; i < 8; ++i) a.client().request(V::delete_, "/v1/cache/users/" + keys[i]);
   for (std::size_t i = 4; i < 8; ++i) {
-    EXPECT_TRUE(eventually([&] { return b_reads(keys[i]).result() == http::status::not_found; }))
+    EXPECT_TRUE(
+        eventually([&] { return b_reads(keys[i]).result() == http::status::not_found; }, 10s, 20ms))
         << keys[i];
   }
   for (std::size_t i = 8; i < 12; ++i) ASSERT_EQ(b_reads(keys[i])["X-Cache-Tier"], "l1");
@@ -298,7 +290,8 @@ TEST_F(ClusterDaemonTest, TwoDaemonsOnOneClusterKeepTheirL1sCoherent) {
       a.client().request(V::post, "/v1/cache/users/invalidate", R"({"tags":["grp"]})").result(),
       http::status::ok);
   for (std::size_t i = 8; i < 12; ++i) {
-    EXPECT_TRUE(eventually([&] { return b_reads(keys[i]).result() == http::status::not_found; }))
+    EXPECT_TRUE(
+        eventually([&] { return b_reads(keys[i]).result() == http::status::not_found; }, 10s, 20ms))
         << keys[i];
   }
 }
@@ -318,12 +311,12 @@ TEST_F(ClusterDaemonTest, ADaemonReadingFromReplicasFollowsWritesOfAnother) {
     return b.client().request(V::get, "/v1/cache/users/" + key);
   };
   for (const auto& k : keys) {
-    ASSERT_TRUE(eventually([&] { return b_reads(k).body() == "one"; })) << k;
-    ASSERT_TRUE(eventually([&] { return b_reads(k)["X-Cache-Tier"] == "l1"; })) << k;
+    ASSERT_TRUE(eventually([&] { return b_reads(k).body() == "one"; }, 10s, 20ms)) << k;
+    ASSERT_TRUE(eventually([&] { return b_reads(k)["X-Cache-Tier"] == "l1"; }, 10s, 20ms)) << k;
   }
   for (const auto& k : keys) a.client().request(V::put, "/v1/cache/users/" + k, "two");
   for (const auto& k : keys) {
-    EXPECT_TRUE(eventually([&] { return b_reads(k).body() == "two"; })) << k;
+    EXPECT_TRUE(eventually([&] { return b_reads(k).body() == "two"; }, 10s, 20ms)) << k;
   }
   // The replicas served B's reads.
   long replica_gets = 0;

@@ -4,6 +4,7 @@
 // saturated), close() at shutdown, plain and over TLS.
 #include "server/proxy/upstream.hpp"
 #include "tests/server/test_upstream_server.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,6 +26,7 @@
 namespace tiercache::server::proxy {
 namespace {
 
+using test::eventually;
 using test::TestUpstreamServer;
 using test::UpstreamBehaviour;
 
@@ -44,17 +46,6 @@ Result<Response> send(asio::io_context& io, Upstream& up, Request req,
   io.run_for(limit);
   if (!out) throw std::runtime_error("send() did not complete within the limit");
   return std::move(*out);
-}
-
-// Waits until `done` holds, up to 5 s.
-template <class F>
-bool eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 UpstreamBehaviour::Response text(http::status status, std::string body) {

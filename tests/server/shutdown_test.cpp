@@ -4,6 +4,7 @@
 
 #include "tests/server/demo_upstream.hpp"
 #include "tests/server/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,17 +15,6 @@ namespace tiercache::test {
 namespace {
 
 using V = http::verb;
-
-// Polls `condition` until it holds or `limit` passes.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
 
 TEST(ShutdownTest, StopDrainsARequestInFlight) {
   RedisServer redis;
