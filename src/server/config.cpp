@@ -209,7 +209,7 @@ void read_ratelimits(const toml::table& t, Config& c) {
       bad("ratelimits." + name, node, "a rate limit name is 1-64 of [A-Za-z0-9_.-]");
     }
     const toml::table& rt = table_of(node, "ratelimits." + name);
-    only_keys(rt, prefix, {"limit", "window", "burst", "algorithm"});
+    only_keys(rt, prefix, {"limit", "window", "burst", "algorithm", "max_batch"});
     RateLimitConfig r{.name = name};
     if (const auto* n = rt.get("limit")) {
       r.limit = static_cast<std::uint32_t>(int_of(*n, prefix + "limit", 1, 1'000'000'000));
@@ -224,6 +224,9 @@ void read_ratelimits(const toml::table& t, Config& c) {
           r.algorithm != "token_bucket") {
         bad(prefix + "algorithm", *n, "must be sliding_log, sliding_window or token_bucket");
       }
+    }
+    if (const auto* n = rt.get("max_batch")) {
+      r.max_batch = static_cast<std::uint32_t>(int_of(*n, prefix + "max_batch", 1, 1000));
     }
     c.rate_limits.push_back(std::move(r));
   }

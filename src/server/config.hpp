@@ -60,6 +60,8 @@ struct RateLimitConfig {
   std::chrono::milliseconds window = 1s;
   std::uint32_t burst = 0;
   std::string algorithm = "sliding_log";  // sliding_log | sliding_window | token_bucket
+  // Most decisions one script call carries (ratelimit::Policy::max_batch); 1: no batching.
+  std::uint32_t max_batch = 64;
 };
 
 struct Limits {

@@ -123,7 +123,8 @@ void Daemon::start_limiters() {
         ratelimit::Limiter(client, ratelimit::Policy{.algorithm = algorithm_of(rl.algorithm),
                                                      .limit = rl.limit,
                                                      .window = rl.window,
-                                                     .burst = rl.burst});
+                                                     .burst = rl.burst,
+                                                     .max_batch = rl.max_batch});
     services_.limiters.emplace(rl.name, limiter);
     namespaces_->collector().add_limiter(rl.name, std::move(limiter));
   }

@@ -79,6 +79,7 @@ l1_bytes = "16MiB"
 limit = 20
 window = "1m"
 algorithm = "token_bucket"
+max_batch = 16
 )",
                                "full.toml");
   EXPECT_EQ(c.listen_host, "0.0.0.0");
@@ -101,6 +102,7 @@ algorithm = "token_bucket"
   EXPECT_EQ(c.namespaces[1].default_ttl, 10min);
   ASSERT_EQ(c.rate_limits.size(), 1u);
   EXPECT_EQ(c.rate_limits[0].algorithm, "token_bucket");
+  EXPECT_EQ(c.rate_limits[0].max_batch, 16u);
   ASSERT_TRUE(c.find_namespace("other").has_value());
   EXPECT_EQ(c.find_namespace("other")->default_ttl, 10min);
 }
@@ -136,6 +138,7 @@ TEST(ConfigTest, BadValuesNameTheFieldAndTheLine) {
       {"[namespaces.\"bad name\"]\n", "namespaces.bad name", 1},
       {"[namespaces.a]\ndefault_ttl = \"2d\"\nmax_ttl = \"1d\"\n", "namespaces.a.default_ttl", 2},
       {"[ratelimits.s]\nalgorithm = \"magic\"\n", "ratelimits.s.algorithm", 2},
+      {"[ratelimits.s]\nmax_batch = 0\n", "ratelimits.s.max_batch", 2},
       {"[cache]\nmax_namespaces = 0\n", "cache.max_namespaces", 2},
   };
   for (const auto& c : cases) {
