@@ -18,15 +18,21 @@
 
 namespace tiercache::bench {
 
-// User + system CPU seconds this process has used so far.
-inline double cpu_seconds() {
+// User + system CPU seconds of getrusage(`who`): RUSAGE_SELF or RUSAGE_CHILDREN.
+inline double rusage_seconds(int who) {
   rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
+  ::getrusage(who, &u);
   auto secs = [](timeval t) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
+
+// User + system CPU seconds this process has used so far.
+inline double cpu_seconds() { return rusage_seconds(RUSAGE_SELF); }
+
+// ... and its children that have ended and been waited for (a tool run through popen/pclose).
+inline double children_cpu_seconds() { return rusage_seconds(RUSAGE_CHILDREN); }
 
 // User + system CPU seconds process `pid` has used so far (/proc/<pid>/stat: utime, stime);
 // -1 when it cannot be read. For a server the benchmark started, beside our own cpu_seconds().

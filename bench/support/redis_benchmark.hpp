@@ -48,16 +48,6 @@ inline std::string in_flight_args(std::size_t in_flight) {
   return out;
 }
 
-// User + system CPU seconds of this process's children that have ended and been waited for.
-inline double children_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_CHILDREN, &u);
-  auto secs = [](timeval t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
-
 // Runs `redis-benchmark <args> --csv` and reads the row of `test` ("GET", "SET"): ops/s, p50
 // and p99, and, given the `requests` it makes, its CPU time per request (the shell and
 // redis-benchmark, once ended: RUSAGE_CHILDREN). Zeros when redis-benchmark is missing or

@@ -113,11 +113,6 @@ asio::awaitable<beast::error_code> write_reply(Session& session, Reply& reply, b
   return write_head_and_body(session, prebuilt.body(), header_only);
 }
 
-bool keep_alive(const Reply& reply) noexcept {
-  if (const auto* res = std::get_if<Response>(&reply)) return res->keep_alive();
-  return std::get<PrebuiltResponse>(reply).keep_alive();
-}
-
 asio::awaitable<void> write_and_close(std::shared_ptr<Session> session, Response res) {
   res.keep_alive(false);
   res.prepare_payload();

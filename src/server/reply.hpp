@@ -25,6 +25,11 @@ inline std::size_t body_size(const Reply& reply) noexcept {
   return std::get<PrebuiltResponse>(reply).body().size();
 }
 
+inline bool keep_alive(const Reply& reply) {
+  if (const auto* res = std::get_if<Response>(&reply)) return res->keep_alive();
+  return std::get<PrebuiltResponse>(reply).keep_alive();
+}
+
 // The reply as a Beast message, for callers inside the daemon that read an answer.
 inline Response to_message(Reply reply) {
   if (auto* res = std::get_if<Response>(&reply)) return std::move(*res);
