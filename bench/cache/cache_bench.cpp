@@ -593,11 +593,14 @@ void print_json(const Machine& m, const Settings& s, const std::vector<Figures>&
 
 // ---- phases
 
-// A Redis client for one phase (a Cache owns and stops its client).
+// A Redis client for one phase (a Cache owns and stops its client). A Cache with L1 off gets an
+// OPTIN tracking client, as tiercached gives it (redis::Config::tracking_optin).
+enum class Tracking { off, all, optin };
 std::shared_ptr<redis::Client> make_client(asio::io_context& io, const bench::PrivateRedis& server,
-                                           bool tracking) {
+                                           Tracking tracking) {
   redis::Config cfg = server.config();
-  cfg.client_tracking = tracking;
+  cfg.client_tracking = tracking != Tracking::off;
+  cfg.tracking_optin = tracking == Tracking::optin;
   cfg.request_timeout = 30s;
   cfg.link_timeout = 60s;
   return std::make_shared<redis::Client>(io.get_executor(), cfg);
@@ -675,13 +678,14 @@ int main(int argc, char** argv) {
   // falls on all of them alike.
   {
     const auto ttl = std::chrono::milliseconds(s.ttl);
-    auto plain = make_client(io, server, false);
-    auto tracking = make_client(io, server, true);
+    auto plain = make_client(io, server, Tracking::off);
+    auto tracking = make_client(io, server, Tracking::all);
     plain->start();
     tracking->start();
-    cache::Cache zstd(make_client(io, server, true), cache::Options{.ns = "warm", .l1_bytes = 0});
+    cache::Cache zstd(make_client(io, server, Tracking::optin),
+                      cache::Options{.ns = "warm", .l1_bytes = 0});
     cache::Cache none(
-        make_client(io, server, true),
+        make_client(io, server, Tracking::optin),
         cache::Options{.ns = "warm_plain", .l1_bytes = 0, .compression = cache::Compression::none});
     struct Subject {
       const char* only;  // its --only name
@@ -752,7 +756,7 @@ int main(int argc, char** argv) {
   for (const Variant v : {Variant{"zipf_l1_off", 0}, Variant{"zipf_l1_default", defaults.l1_bytes},
                           Variant{"zipf_l1_10pct", ten_percent}}) {
     if (!s.only.empty() && s.only != "cold") break;
-    cache::Cache c(make_client(io, server, true),
+    cache::Cache c(make_client(io, server, v.l1_bytes == 0 ? Tracking::optin : Tracking::all),
                    cache::Options{.ns = v.ns, .l1_bytes = v.l1_bytes});
     std::atomic<std::uint64_t> runs{0};
     const auto delay = s.loader_delay;

@@ -37,10 +37,10 @@ asio::awaitable<Result<std::vector<ReadResult>>> read_many(std::shared_ptr<Cache
   }
   if (missing.empty() || !self->redis_) co_return results;
 
-  resp::Request req;
-  req.push_range("MGET", "", rks);
-  auto reply = co_await self->exec(std::move(req));
-  if (!reply || reply->is_error() || reply->size() != rks.size()) {
+  auto read = self->tracked_read(self->track_data());
+  read.request.push_range("MGET", "", rks);
+  auto reply = co_await self->exec(std::move(read.request));
+  if (!reply || read.reply(*reply).is_error() || read.reply(*reply).size() != rks.size()) {
     const error_code ec = reply ? error_code(Errc::redis_unavailable) : reply.error();
     for (std::size_t j = 0; j < missing.size(); ++j) {
       auto fallback = self->from_shelf(rks[j], ec);
@@ -50,7 +50,7 @@ asio::awaitable<Result<std::vector<ReadResult>>> read_many(std::shared_ptr<Cache
     co_return results;
   }
   std::size_t j = 0;
-  for (const auto element : *reply) {
+  for (const auto element : read.reply(*reply)) {
     results[missing[j]] = co_await self->accept_l2(rks[j], element, tickets[j]);
     ++j;
   }

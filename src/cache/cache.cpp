@@ -68,6 +68,7 @@ Cache::Impl::Impl(std::shared_ptr<redis::AnyClient> redis, Options options)
     throw std::invalid_argument("cache::Options: L1 off and no Redis client: nowhere to cache");
   }
   client_tracking_ = redis_ && redis_->config().client_tracking;
+  tracking_optin_ = client_tracking_ && redis_->config().tracking_optin;
   if (!l1_ && client_tracking_) {
     // Versions are a few bytes each: 1 MiB holds thousands of tags.
     meta_l1_ = std::make_unique<L1>(L1Options{.max_bytes = std::size_t{1} << 20}, clock_);

@@ -61,12 +61,15 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // L1, else Redis GET (a load ticket taken first), decode, tag check, L1 fill. A Redis failure
   // gives a degraded result from the fail-safe shelf, or redis_unavailable when there is none.
   [[nodiscard]] asio::awaitable<Result<ReadResult>> read(std::string rk);
+  // read() for a fleet-lock waiter: tracked on any client, so the owner's write wakes it.
+  [[nodiscard]] asio::awaitable<Result<ReadResult>> read_for_lock_wait(std::string rk);
   // read() and Cache::get are this one coroutine frame, which on the hot path awaits nothing
   // but the GET: the namespace and tag versions come from meta() without a co_await when it
   // has them, and the GET is awaited on the client itself (cache_bench: each nested frame cost
-  // hundreds of instructions a get). redis_key: `key` is the Redis key (read()); user_key: a
-  // user's key, checked and put under the namespace version, and the read counted (get()).
-  enum class Lookup { redis_key, user_key };
+  // hundreds of instructions a get). redis_key: `key` is the Redis key (read()); lock_wait: the
+  // same, tracked (read_for_lock_wait()); user_key: a user's key, checked and put under the
+  // namespace version, and the read counted (get()).
+  enum class Lookup { redis_key, lock_wait, user_key };
   [[nodiscard]] static asio::awaitable<Result<ReadResult>> lookup(std::shared_ptr<Impl> self,
                                                                   std::string key, Lookup kind);
   // The L1 copy of rk if it has one, checked against its tags (an invalidated copy is dropped
@@ -175,6 +178,22 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   std::size_t lock_waiters();  // keys with a notice in the map
   std::shared_ptr<const Entry> shelf_get(const std::string& rk);
   bool tracking() const noexcept { return tracking_.load(std::memory_order_acquire); }
+  // A read Redis is to track (its keys' changes pushed as invalidations) or not. A client in
+  // default tracking mode tracks every read, and both pass through. One with
+  // redis::Config::tracking_optin tracks only a command right after CLIENT CACHING YES: a
+  // tracked read's request then starts with it (the two leave in one write, so no other
+  // caller's command comes between), and reply() takes the read's own reply out of the pair.
+  // What is tracked: versions always; data keys when L1 holds them (track_data()), and those a
+  // fleet-lock waiter reads to be woken by the owner's write.
+  struct TrackedRead {
+    resp::Request request;
+    bool prefixed = false;
+    resp::ReplyView reply(const resp::Reply& all) const noexcept {
+      return prefixed ? all.at(1) : all.view();
+    }
+  };
+  TrackedRead tracked_read(bool track) const;
+  bool track_data() const noexcept { return l1_ != nullptr; }
 
   // ---- get_or_load (single_flight.cpp, fleet_lock.cpp)
   [[nodiscard]] asio::awaitable<Result<ReadResult>> get_or_load(std::string key,
@@ -256,6 +275,7 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   // Where versions are cached: L1, else meta_l1_, else nowhere (null).
   L1* meta() const noexcept { return l1_ ? l1_.get() : meta_l1_.get(); }
   bool client_tracking_ = false;
+  bool tracking_optin_ = false;  // tracked reads start with CLIENT CACHING YES (TrackedRead)
 
   std::atomic<bool> tracking_{false};
   // Set by ~Cache before it stops the client: the link-down that the stop itself causes (and

@@ -62,7 +62,7 @@ asio::awaitable<Cache::Impl::LockOutcome> Cache::Impl::acquire_lock(std::string 
       counted = true;
       counters_.lock_waits.fetch_add(1);
     }
-    auto seen = co_await read(rk);
+    auto seen = co_await read_for_lock_wait(rk);
     if (!seen) co_return LockOutcome{.unavailable = true};
     if (seen->hit() && !seen->stale) co_return LockOutcome{.appeared = std::move(*seen)};
     const auto now = std::chrono::steady_clock::now();

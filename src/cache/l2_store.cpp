@@ -173,6 +173,10 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::read(std::string rk) {
   return lookup(shared_from_this(), std::move(rk), Lookup::redis_key);
 }
 
+asio::awaitable<Result<ReadResult>> Cache::Impl::read_for_lock_wait(std::string rk) {
+  return lookup(shared_from_this(), std::move(rk), Lookup::lock_wait);
+}
+
 asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> self, std::string key,
                                                         Lookup kind) {
   Impl& c = *self;
@@ -213,11 +217,12 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
       answer = ReadResult{};
     } else {
       if (c.l1_) ticket = c.l1_->begin_load(rk);
-      resp::Request req;
-      req.push("GET", rk);
+      // Tracked when L1 keeps it, or for a fleet-lock waiter, woken by its change.
+      auto read = c.tracked_read(c.track_data() || kind == Lookup::lock_wait);
+      read.request.push("GET", rk);
       // The client's operation, awaited here: no frame of exec() in between.
-      auto reply = co_await c.redis_->exec(std::move(req));
-      if (!reply || reply->is_error()) {
+      auto reply = co_await c.redis_->exec(std::move(read.request));
+      if (!reply || read.reply(*reply).is_error()) {
         if (!reply) spdlog::debug("cache {}: redis: {}", c.options_.ns, reply.error().message());
         const error_code ec = Errc::redis_unavailable;
         if (auto fallback = c.from_shelf(rk, ec)) {
@@ -226,7 +231,7 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
           answer = Result<ReadResult>(ec);
         }
       } else {
-        FromL2 found = c.decode_l2(rk, *reply);
+        FromL2 found = c.decode_l2(rk, read.reply(*reply));
         if (!found.entry) {
           answer = std::move(found.miss);
         } else if (auto current = c.known_tags_current(*found.entry)) {
@@ -361,7 +366,9 @@ asio::awaitable<Result<void>> Cache::Impl::write_many(std::vector<std::string> r
   // A transaction cannot span cluster nodes: there, one MULTI block per slot (all or nothing per
   // slot, not across them); on one server, one block for all.
   const auto blocks = transaction_blocks(rks);
-  resp::Request req;
+  // CLIENT CACHING YES before MULTI tracks the whole transaction's reads (the PTTLs).
+  auto tracked = tracked_read(track_data());
+  resp::Request& req = tracked.request;
   for (const auto& block : blocks) {
     req.push("MULTI");
     for (const std::size_t i : block) {
@@ -379,7 +386,8 @@ asio::awaitable<Result<void>> Cache::Impl::write_many(std::vector<std::string> r
   }
   auto reply = co_await exec(std::move(req));
   if (!reply) co_return reply.error();
-  std::size_t at = 0;  // MULTI, then SET and PTTL per entry (QUEUED), then EXEC, per block
+  // [CLIENT CACHING YES,] then per block MULTI, SET and PTTL per entry (QUEUED), EXEC.
+  std::size_t at = tracked.prefixed ? 1 : 0;
   for (const auto& block : blocks) {
     at += 1 + 2 * block.size();
     const auto exec_reply = reply->at(at++);

@@ -154,13 +154,14 @@ asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
   L1* cached = meta();
   std::optional<LoadTicket> ticket;
   if (cached) ticket = cached->begin_load(vk);
-  resp::Request req;
-  req.push("GET", vk);
-  auto reply = co_await exec(std::move(req));
-  if (!reply) co_return reply.error();
-  if (reply->is_error()) co_return Errc::redis_unavailable;
+  auto read = tracked_read(true);
+  read.request.push("GET", vk);
+  auto all = co_await exec(std::move(read.request));
+  if (!all) co_return all.error();
+  const resp::ReplyView reply = read.reply(*all);
+  if (reply.is_error()) co_return Errc::redis_unavailable;
   std::uint64_t v = 0;
-  if (reply->is_null()) {
+  if (reply.is_null()) {
     // First use of the namespace, or its version key was lost: start at a value never used.
     std::vector<std::string> keys{vk};  // no braced list inside co_await (g++ 12)
     auto created =
@@ -168,7 +169,7 @@ asio::awaitable<Result<std::uint64_t>> Cache::Impl::ns_version() {
     if (!created) co_return created.error();
     v = created->front();
   } else {
-    v = parse_version(reply->str());
+    v = parse_version(reply.str());
   }
   ns_version_hint_.store(v);
   if (ticket) l1_fill_meta(*ticket, v);
@@ -189,6 +190,10 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
   std::vector<std::size_t> missing;
   std::vector<std::string> keys;
   std::vector<LoadTicket> tickets;
+  // The version script's reads are not tracked on an OPTIN client (CLIENT CACHING YES cannot be
+  // put before the script's NOSCRIPT retry): what it answers is not cached then, and the next
+  // read of those versions asks with a tracked MGET.
+  const bool fill = !(create && tracking_optin_);
   for (std::size_t i = 0; i < tags.size(); ++i) {
     std::string k = tag_key(tags[i]);
     if (L1* cached = meta()) {
@@ -196,7 +201,7 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
         versions[i] = parse_version(e->value);
         continue;
       }
-      tickets.push_back(cached->begin_load(k));
+      if (fill) tickets.push_back(cached->begin_load(k));
     }
     missing.push_back(i);
     keys.push_back(std::move(k));
@@ -208,12 +213,13 @@ asio::awaitable<Result<std::vector<std::uint64_t>>> Cache::Impl::tag_versions(
     if (!r) co_return r.error();
     fetched = std::move(*r);
   } else {
-    resp::Request req;
-    req.push_range("MGET", "", keys);
-    auto reply = co_await exec(std::move(req));
-    if (!reply) co_return reply.error();
-    if (reply->is_error() || reply->size() != keys.size()) co_return Errc::redis_unavailable;
-    for (const auto element : *reply) {
+    auto read = tracked_read(true);
+    read.request.push_range("MGET", "", keys);
+    auto all = co_await exec(std::move(read.request));
+    if (!all) co_return all.error();
+    const resp::ReplyView reply = read.reply(*all);
+    if (reply.is_error() || reply.size() != keys.size()) co_return Errc::redis_unavailable;
+    for (const auto element : reply) {
       fetched.push_back(element.is_null() ? 0 : parse_version(element.str()));
     }
   }

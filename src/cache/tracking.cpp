@@ -3,9 +3,11 @@
 // Every shared link of the cache's client runs CLIENT TRACKING ON (redis::Config::
 // client_tracking, sent in the handshake). Redis remembers the keys each link read (GET of an
 // entry, of a tag or namespace version, the PTTL after our own SET) and, when any client changes
-// one, sends an `invalidate` push on that link, in order with its replies. on_push erases the
-// named keys from L1 (which also voids their load tickets) and wakes fleet-lock waiters of them;
-// a null key list (FLUSHALL, tracking table overflow) flushes L1.
+// one, sends an `invalidate` push on that link, in order with its replies. With L1 off, only
+// versions (and fleet-lock waits) need tracking: on a client with tracking_optin, the cache asks
+// for those reads alone to be tracked (TrackedRead), so Redis records no data key read. on_push
+// erases the named keys from L1 (which also voids their load tickets) and wakes fleet-lock waiters
+// of them; a null key list (FLUSHALL, tracking table overflow) flushes L1.
 //
 // Races, and how each is closed:
 //  1. A reply overtaken by an invalidation: a read takes its ticket before GET; the push erases
@@ -135,6 +137,13 @@ void Cache::Impl::on_link(const redis::LinkEvent& event) {
     tracking_.store(tracked, std::memory_order_release);
     forget_ns_version();
   }
+}
+
+Cache::Impl::TrackedRead Cache::Impl::tracked_read(bool track) const {
+  TrackedRead read;
+  read.prefixed = track && tracking_optin_;
+  if (read.prefixed) read.request.push("CLIENT", "CACHING", "YES");
+  return read;
 }
 
 std::shared_ptr<detail::Notice> Cache::Impl::key_notice(const std::string& rk) {

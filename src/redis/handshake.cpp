@@ -36,7 +36,11 @@ HandshakePlan first_handshake(const Config& config) {
     req.push("HELLO", "3");
   }
   if (config.database != 0) req.push("SELECT", config.database);
-  if (config.client_tracking) req.push("CLIENT", "TRACKING", "ON");
+  if (config.client_tracking && config.tracking_optin) {
+    req.push("CLIENT", "TRACKING", "ON", "OPTIN");
+  } else if (config.client_tracking) {
+    req.push("CLIENT", "TRACKING", "ON");
+  }
   return plan;
 }
 

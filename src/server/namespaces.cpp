@@ -123,7 +123,10 @@ std::shared_ptr<Namespace> Namespaces::make(const NamespaceConfig& ns) {
     redis::Config rc = *redis_;
     rc.client_tracking = true;
     rc.client_name = "tiercached:" + ns.name;
-    client = redis::make_client(executor_, config_.redis_settings(std::move(rc)));
+    redis::ClientSettings settings = config_.redis_settings(std::move(rc));
+    // With L1 off the cache keeps versions alone: Redis need not record every key it reads.
+    settings.config.tracking_optin = ns.l1_bytes == 0 && !settings.cluster;
+    client = redis::make_client(executor_, std::move(settings));
   }
   std::shared_ptr<resilience::GuardedClient> guarded = guard(client, "namespace:" + ns.name);
   if (guarded) client = guarded;

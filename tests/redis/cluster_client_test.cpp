@@ -292,5 +292,22 @@ TEST_F(ClusterClientTest, DeliversPushMessagesFromEveryNodeToTheOneHandler) {
   EXPECT_EQ(links.size(), 3u);
 }
 
+// Settings a cluster cannot honour are refused when the client is made, before any link.
+TEST(ClusterClientConfigTest, RefusesADatabaseAndOptinTracking) {
+  asio::io_context io;
+  ClusterOptions options;
+  options.seeds.push_back({"127.0.0.1", 7000});
+  Config database;
+  database.database = 1;
+  EXPECT_THROW(ClusterClient(io.get_executor(), database, options), std::invalid_argument);
+  Config optin;
+  optin.client_tracking = true;
+  optin.tracking_optin = true;
+  EXPECT_THROW(ClusterClient(io.get_executor(), optin, options), std::invalid_argument);
+  Config plain;
+  plain.client_tracking = true;
+  EXPECT_NO_THROW(ClusterClient(io.get_executor(), plain, options));
+}
+
 }  // namespace
 }  // namespace tiercache::redis

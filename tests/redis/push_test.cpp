@@ -131,6 +131,43 @@ TEST_F(PushTest, ClientTrackingInvalidationsReachThePushHandler) {
   EXPECT_EQ(links[0], (LinkId{0, 1}));
 }
 
+// Config::tracking_optin: the handshake turns tracking on in OPTIN mode, so only a read right
+// after CLIENT CACHING YES (in the same request) is tracked.
+TEST_F(PushTest, OptinTrackingTracksOnlyReadsAfterClientCachingYes) {
+  auto config = server_.config();
+  config.client_tracking = true;
+  config.tracking_optin = true;
+  Connection conn(io_.executor(), config);
+  std::mutex mu;
+  std::vector<std::string> pushes;
+  conn.set_push_handler([&](LinkId, resp::ReplyView v) {
+    std::lock_guard lock(mu);
+    pushes.push_back(resp::to_display(v));
+  });
+  conn.start();
+  ASSERT_TRUE(exec_sync(conn, command("GET", "plain")));
+  resp::Request tracked;
+  tracked.push("CLIENT", "CACHING", "YES");
+  tracked.push("GET", "cached");
+  auto both = exec_sync(conn, std::move(tracked));
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 2U);
+  EXPECT_EQ(both->at(0).str(), "OK");
+  server_.cli({"SET", "plain", "1"});
+  server_.cli({"SET", "cached", "1"});
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        std::lock_guard lock(mu);
+        return !pushes.empty();
+      },
+      5s));
+  // Both writes were made before this round trip: any push for "plain" arrived before its reply.
+  ASSERT_TRUE(exec_sync(conn, command("PING")));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(pushes.size(), 1U);
+  EXPECT_NE(pushes[0].find("cached"), std::string::npos) << pushes[0];
+}
+
 TEST(PushFakeTest, APushBetweenRepliesNeverReachesACaller) {
   // Every GET is answered by a push first, then its reply; the push names the key.
   test::FakeServer fake([](std::string_view in) {

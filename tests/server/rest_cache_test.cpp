@@ -2,6 +2,7 @@
 // real HTTP client.
 
 #include "tests/server/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,6 +42,32 @@ TEST_F(RestCacheTest, PutThenGetReturnsTheExactBytesAndContentType) {
   EXPECT_EQ(get[http::field::content_type], "application/vnd.example+binary");
   EXPECT_EQ(get["X-Cache"], "HIT");
   EXPECT_FALSE(get[http::field::etag].empty());
+}
+
+// An L1-off namespace's client tracks versions only (redis::Config::tracking_optin): another
+// client's write of an entry it read pushes nothing to it, where an L1 namespace hears of it.
+TEST_F(RestCacheTest, AnL1OffNamespaceIsNotToldOfEntryWrites) {
+  const auto received = [&](const char* ns) {
+    return HttpClient::json(c().request(V::get, "/v1/stats"))
+        .at("namespaces")
+        .at(ns)
+        .at("invalidations_received")
+        .to_number<std::uint64_t>();
+  };
+  for (const char* ns : {"users", "nol1"}) {
+    const std::string path = std::string("/v1/cache/") + ns + "/k";
+    ASSERT_EQ(c().request(V::put, path, "v").result(), http::status::no_content);
+    ASSERT_EQ(c().request(V::get, path).body(), "v");
+  }
+  const auto users_before = received("users");
+  const auto nol1_before = received("nol1");
+  for (const char* ns : {"users", "nol1"}) {
+    const std::string key = redis_.cli({"--scan", "--pattern", std::string(ns) + ":v*:k"});
+    ASSERT_FALSE(key.empty()) << ns;
+    ASSERT_EQ(redis_.cli({"SET", key, "foreign"}), "OK");
+  }
+  EXPECT_TRUE(eventually([&] { return received("users") > users_before; }));
+  EXPECT_EQ(received("nol1"), nol1_before);
 }
 
 TEST_F(RestCacheTest, JsonIsStoredAsPlainBytesForLibraryReaders) {

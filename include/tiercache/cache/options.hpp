@@ -32,8 +32,9 @@ struct Options {
   // version keys live after their last use (3 x max_ttl: decision 0012).
   std::chrono::milliseconds max_ttl = std::chrono::hours(24 * 7);
   // L1's byte bound; 0 turns L1 off (every read asks Redis; with client tracking on, namespace
-  // and tag versions are still kept in a 1 MiB tracked table, so a read is one round trip).
-  // Default: 64 MiB.
+  // and tag versions are still kept in a 1 MiB tracked table, so a read is one round trip). With
+  // L1 off, a client with redis::Config::tracking_optin spares Redis tracking every data key
+  // read (decision 0003). Default: 64 MiB.
   std::size_t l1_bytes = std::size_t{64} << 20;
   // L1 shards (a power of two; 0 picks). Default: 0.
   std::size_t l1_shards = 0;

@@ -49,6 +49,13 @@ struct Config {
   // tracks: it has no push messages in band. Default: off. Costs Redis memory for its
   // tracking table (bounded by tracking-table-max-keys).
   bool client_tracking = false;
+  // With client_tracking: CLIENT TRACKING ON OPTIN instead, so Redis tracks only what a command
+  // sent right after CLIENT CACHING YES reads. For a client whose reads are mostly not cached
+  // locally, such as a cache::Cache with L1 off (it caches versions alone): Redis then neither
+  // records every key read (a GET through a tracking link costs Redis ~20% more, cache_bench)
+  // nor pushes invalidations for them. One server only: ClusterClient refuses it, since a
+  // cluster would route the keyless CLIENT CACHING apart from the read. Default: off.
+  bool tracking_optin = false;
 
   // Connecting, TLS and handshake together. Default: 2 s.
   std::chrono::milliseconds connect_timeout{2000};

@@ -83,6 +83,11 @@ ClusterClient::Impl::Impl(executor_type executor, Config config, ClusterOptions 
   if (config_.database != 0) {
     throw std::invalid_argument("ClusterClient: a Redis Cluster has only database 0");
   }
+  if (config_.tracking_optin) {
+    // A keyless CLIENT CACHING YES would be routed apart from the read it is meant for.
+    throw std::invalid_argument(
+        "ClusterClient: tracking_optin is not supported on a cluster (use default tracking)");
+  }
   std::lock_guard lock(mu_);
   for (const auto& seed : options_.seeds) node_locked({seed.host, seed.port});
 }
