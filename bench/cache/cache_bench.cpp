@@ -77,6 +77,8 @@ struct Settings {
   // Only this phase (and the writes it needs), for a profiler: "raw", "tracking", "warm",
   // "warm_plain" or "cold"; empty for all.
   std::string only;
+  // The private redis-server, whose CPU time each phase also reads (not an option).
+  pid_t server_pid = -1;
 };
 
 void usage() {
@@ -260,6 +262,7 @@ struct Figures {
   std::string l1;  // "off" or the budget
   std::size_t ops = 0;
   double seconds = 0, ops_per_s = 0, ratio = 0, p50_ms = 0, p99_ms = 0, cpu_us_per_op = 0;
+  double server_us_per_op = 0;              // redis-server's CPU time per operation
   double load_p50_ms = 0, load_p99_ms = 0;  // answers from the loader only
   std::array<std::uint64_t, 5> sources{};
   std::uint64_t failures = 0;
@@ -278,7 +281,7 @@ struct Sample {
   std::vector<double> load_latencies_ms;
   std::array<std::uint64_t, 5> sources{};
   std::uint64_t failures = 0;
-  double wall = 0, cpu = 0;
+  double wall = 0, cpu = 0, server_cpu = 0;
   bool cut_short = false;
 
   void add(Sample&& other) {
@@ -289,6 +292,7 @@ struct Sample {
     failures += other.failures;
     wall += other.wall;
     cpu += other.cpu;
+    server_cpu += other.server_cpu;
     cut_short = cut_short || other.cut_short;
   }
 
@@ -302,6 +306,7 @@ struct Sample {
     f.load_p50_ms = percentile(load_latencies_ms, 0.50);
     f.load_p99_ms = percentile(load_latencies_ms, 0.99);
     f.cpu_us_per_op = f.ops == 0 ? 0 : cpu * 1e6 / static_cast<double>(f.ops);
+    f.server_us_per_op = f.ops == 0 ? 0 : server_cpu * 1e6 / static_cast<double>(f.ops);
     f.sources = sources;
     f.failures = failures;
     f.cut_short = cut_short;
@@ -318,6 +323,7 @@ Sample measure(asio::io_context& io, const Operation& op, const std::vector<std:
   Run run{.remaining = callers, .done = {}, .deadline = Clock::now() + s.phase_limit};
   auto finished = run.done.get_future();
   const double cpu0 = cpu_seconds();
+  const double server0 = bench::process_cpu_seconds(s.server_pid);
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < callers; ++i) {
     asio::co_spawn(io, caller(op, trace, i, callers, tallies[i], run), asio::detached);
@@ -326,6 +332,7 @@ Sample measure(asio::io_context& io, const Operation& op, const std::vector<std:
   Sample out;
   out.wall = std::chrono::duration<double>(Clock::now() - t0).count();
   out.cpu = cpu_seconds() - cpu0;
+  out.server_cpu = bench::process_cpu_seconds(s.server_pid) - server0;
   out.latencies_ms.reserve(trace.size());
   for (auto& t : tallies) {
     out.latencies_ms.insert(out.latencies_ms.end(), t.latencies_ms.begin(), t.latencies_ms.end());
@@ -501,25 +508,25 @@ void print_table(FILE* out, const Machine& m, const Settings& s, const std::vect
                s.callers, s.threads, static_cast<long long>(s.loader_delay.count()),
                static_cast<long long>(s.ttl.count() / 1000));
   std::fprintf(out, "%s\n\n", trace_line.c_str());
-  std::fprintf(out, "%-34s %-7s | %9s %6s | %7s %7s | %6s | %6s %6s %6s %6s %6s | %7s\n", "phase",
-               "L1", "ops/s", "ratio", "p50 ms", "p99 ms", "cpu us", "l1%", "l2%", "load%",
-               "stale%", "miss%", "loads");
+  std::fprintf(out, "%-34s %-7s | %9s %6s | %7s %7s | %6s %6s | %6s %6s %6s %6s %6s | %7s\n",
+               "phase", "L1", "ops/s", "ratio", "p50 ms", "p99 ms", "cpu us", "srv us", "l1%",
+               "l2%", "load%", "stale%", "miss%", "loads");
   for (const Figures& f : rows) {
     std::string loads = "-";
     if (f.stats) loads = std::to_string(f.stats->loader_calls);
     std::fprintf(out,
-                 "%-34s %-7s | %9.0f %6.2f | %7.3f %7.3f | %6.2f | %6.1f %6.1f %6.1f %6.1f %6.1f | "
-                 "%7s%s%s\n",
+                 "%-34s %-7s | %9.0f %6.2f | %7.3f %7.3f | %6.2f %6.2f | %6.1f %6.1f %6.1f %6.1f "
+                 "%6.1f | %7s%s%s\n",
                  f.name.c_str(), f.l1.c_str(), f.ops_per_s, f.ratio, f.p50_ms, f.p99_ms,
-                 f.cpu_us_per_op, share(f, cache::Source::l1), share(f, cache::Source::l2),
-                 share(f, cache::Source::loader), share(f, cache::Source::stale),
-                 share(f, cache::Source::none), loads.c_str(),
+                 f.cpu_us_per_op, f.server_us_per_op, share(f, cache::Source::l1),
+                 share(f, cache::Source::l2), share(f, cache::Source::loader),
+                 share(f, cache::Source::stale), share(f, cache::Source::none), loads.c_str(),
                  f.failures > 0 ? ("  (" + std::to_string(f.failures) + " failed!)").c_str() : "",
                  f.cut_short ? "  (cut short by --phase-limit-s)" : "");
   }
   std::fprintf(out,
                "\nratio = ops/s / raw GET ops/s (the first row); cpu us = this process's CPU time "
-               "per op\n(getrusage, all threads; redis-server is another process). l1%%..miss%% = "
+               "per op\n(getrusage, all threads); srv us = redis-server's (/proc). l1%%..miss%% = "
                "where each answer came\nfrom (ReadResult::source; raw GET counts as l2); loads = "
                "Cache::stats().loader_calls.\n");
   if (const Figures* t = target_row(rows)) {
@@ -569,7 +576,8 @@ void print_json(const Machine& m, const Settings& s, const std::vector<Figures>&
     o << "{\"name\":" << json_string(f.name) << ",\"l1\":" << json_string(f.l1)
       << ",\"ops\":" << f.ops << ",\"seconds\":" << f.seconds << ",\"ops_per_s\":" << f.ops_per_s
       << ",\"ratio\":" << f.ratio << ",\"p50_ms\":" << f.p50_ms << ",\"p99_ms\":" << f.p99_ms
-      << ",\"cpu_us_per_op\":" << f.cpu_us_per_op << ",\"sources\":{";
+      << ",\"cpu_us_per_op\":" << f.cpu_us_per_op << ",\"server_us_per_op\":" << f.server_us_per_op
+      << ",\"sources\":{";
     for (std::size_t k = 0; k < f.sources.size(); ++k) {
       if (k > 0) o << ",";
       o << json_string(std::string(cache::to_string(static_cast<cache::Source>(k)))) << ":"
@@ -628,7 +636,7 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  const Settings s = *parsed;
+  Settings s = *parsed;
   const Machine m = machine();
   spdlog::set_level(spdlog::level::err);
 
@@ -654,6 +662,7 @@ int main(int argc, char** argv) {
                                            trace.begin() + static_cast<std::ptrdiff_t>(s.ops / 10));
 
   bench::PrivateRedis server;
+  s.server_pid = server.pid();
   asio::io_context io(static_cast<int>(s.threads));
   auto guard = asio::make_work_guard(io);
   std::vector<std::thread> io_threads;
