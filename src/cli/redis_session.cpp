@@ -95,6 +95,9 @@ std::shared_ptr<redis::AnyClient> RedisSession::make_client(std::string client_n
   redis::Config config = target_.deployment.config;
   config.client_name = std::move(client_name);
   config.client_tracking = tracking;
+  // The only tracking client is an L1-off cache's: Redis need track its versions alone
+  // (decision 0003). A cluster cannot (ClusterClient refuses OPTIN).
+  config.tracking_optin = tracking && !target_.deployment.cluster();
   config.connect_timeout = timeout_;
   config.request_timeout = timeout_;
   if (target_.deployment.cluster()) {
@@ -107,7 +110,7 @@ std::shared_ptr<redis::AnyClient> RedisSession::make_client(std::string client_n
 
 cache::Cache& RedisSession::cache(const std::string& ns) {
   if (auto it = caches_.find(ns); it != caches_.end()) return *it->second;
-  // Tracking on, though L1 is off: the cache then keeps namespace and tag versions in its
+  // Tracking on (OPTIN), though L1 is off: the cache then keeps namespace and tag versions in its
   // tracked table, so each read is one round trip, and it does not warn about an untracked L1.
   auto c = std::make_unique<cache::Cache>(make_client("tiercache-cli:" + ns, true),
                                           cache::Options{.ns = ns, .l1_bytes = 0});

@@ -100,7 +100,9 @@ struct CacheStats {
 class Cache {
  public:
   // REQUIRES: redis is null or not yet started (the cache installs its push and link handlers,
-  // then starts it). Throws std::invalid_argument on a bad namespace or option.
+  // then starts it), and is this cache's alone: a client has one push handler, so a second
+  // Cache on it would take its invalidations, and ~Cache stops it. One client per Cache.
+  // Throws std::invalid_argument on a bad namespace or option.
   Cache(std::shared_ptr<redis::AnyClient> redis, Options options);
   // Stops the client (the cache owns its lifecycle once given it).
   ~Cache();
