@@ -58,10 +58,14 @@ std::future<T> start(asio::any_io_executor ex, asio::awaitable<T> aw) {
   return future;
 }
 
+// A client that tracks what it reads (redis::Config::client_tracking); with `optin`, only what
+// a command right after CLIENT CACHING YES reads (tracking_optin).
 inline std::shared_ptr<redis::Client> tracking_client(asio::any_io_executor ex,
-                                                      const RedisServer& server) {
+                                                      const RedisServer& server,
+                                                      bool optin = false) {
   auto config = server.config();
   config.client_tracking = true;
+  config.tracking_optin = optin;
   return std::make_shared<redis::Client>(ex, config);
 }
 

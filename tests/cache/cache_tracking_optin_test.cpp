@@ -21,10 +21,7 @@ using namespace std::chrono_literals;
 class CacheTrackingOptinTest : public ::testing::Test {
  protected:
   std::unique_ptr<Cache> make(Options options) {
-    auto config = server_.config();
-    config.client_tracking = true;
-    config.tracking_optin = true;
-    auto cache = std::make_unique<Cache>(std::make_shared<redis::Client>(io_.executor(), config),
+    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_, true),
                                          std::move(options));
     EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
     return cache;
