@@ -19,6 +19,25 @@ using test::command;
 using test::exec_sync;
 using namespace std::chrono_literals;
 
+// The pushes a connection delivered, as text, readable from the test thread.
+class PushLog {
+ public:
+  void attach(Connection& conn) {
+    conn.set_push_handler([this](LinkId, resp::ReplyView v) {
+      std::lock_guard lock(mu_);
+      pushes_.push_back(resp::to_display(v));
+    });
+  }
+  std::vector<std::string> pushes() {
+    std::lock_guard lock(mu_);
+    return pushes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> pushes_;
+};
+
 class PushTest : public ::testing::Test {
  protected:
   test::RedisServer server_{test::RedisServer::Options{.extra = {"enable-debug-command yes"}}};
@@ -43,12 +62,8 @@ TEST_F(PushTest, HelloAnswersWithAMap) {
 
 TEST_F(PushTest, DecodesEveryTypeDebugProtocolProduces) {
   Connection conn(io_.executor(), server_.config());
-  std::mutex mu;
-  std::vector<std::string> pushes;
-  conn.set_push_handler([&](LinkId, resp::ReplyView v) {
-    std::lock_guard lock(mu);
-    pushes.push_back(resp::to_display(v));
-  });
+  PushLog log;
+  log.attach(conn);
   conn.start();
   auto get = [&](const char* type) {
     auto r = exec_sync(conn, command("DEBUG", "PROTOCOL", type));
@@ -93,7 +108,7 @@ TEST_F(PushTest, DecodesEveryTypeDebugProtocolProduces) {
   // DEBUG PROTOCOL push sends a push message, then its reply.
   auto push = get("push");
   EXPECT_EQ(push.str(), "Some real reply following the push reply");
-  std::lock_guard lock(mu);
+  const auto pushes = log.pushes();
   ASSERT_EQ(pushes.size(), 1u);
   EXPECT_NE(pushes[0].find("server-cpu-usage"), std::string::npos) << pushes[0];
 }
@@ -138,12 +153,8 @@ TEST_F(PushTest, OptinTrackingTracksOnlyReadsAfterClientCachingYes) {
   config.client_tracking = true;
   config.tracking_optin = true;
   Connection conn(io_.executor(), config);
-  std::mutex mu;
-  std::vector<std::string> pushes;
-  conn.set_push_handler([&](LinkId, resp::ReplyView v) {
-    std::lock_guard lock(mu);
-    pushes.push_back(resp::to_display(v));
-  });
+  PushLog log;
+  log.attach(conn);
   conn.start();
   ASSERT_TRUE(exec_sync(conn, command("GET", "plain")));
   resp::Request tracked;
@@ -155,15 +166,10 @@ TEST_F(PushTest, OptinTrackingTracksOnlyReadsAfterClientCachingYes) {
   EXPECT_EQ(both->at(0).str(), "OK");
   server_.cli({"SET", "plain", "1"});
   server_.cli({"SET", "cached", "1"});
-  ASSERT_TRUE(test::wait_until(
-      [&] {
-        std::lock_guard lock(mu);
-        return !pushes.empty();
-      },
-      5s));
+  ASSERT_TRUE(test::wait_until([&] { return !log.pushes().empty(); }, 5s));
   // Both writes were made before this round trip: any push for "plain" arrived before its reply.
   ASSERT_TRUE(exec_sync(conn, command("PING")));
-  std::lock_guard lock(mu);
+  const auto pushes = log.pushes();
   ASSERT_EQ(pushes.size(), 1U);
   EXPECT_NE(pushes[0].find("cached"), std::string::npos) << pushes[0];
 }

@@ -52,9 +52,9 @@ struct Config {
   // With client_tracking: CLIENT TRACKING ON OPTIN instead, so Redis tracks only what a command
   // sent right after CLIENT CACHING YES reads. For a client whose reads are mostly not cached
   // locally, such as a cache::Cache with L1 off (it caches versions alone): Redis then neither
-  // records every key read (a GET through a tracking link costs Redis ~20% more, cache_bench)
-  // nor pushes invalidations for them. One server only: ClusterClient refuses it, since a
-  // cluster would route the keyless CLIENT CACHING apart from the read. Default: off.
+  // records every key read (a tracked GET cost Redis 20-45% more CPU in cache_bench) nor pushes
+  // invalidations for them. One server only: ClusterClient refuses it, since a cluster would
+  // route the keyless CLIENT CACHING apart from the read. Default: off.
   bool tracking_optin = false;
 
   // Connecting, TLS and handshake together. Default: 2 s.
