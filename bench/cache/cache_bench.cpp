@@ -1,12 +1,13 @@
 // cache_bench: the two-tier cache::Cache against raw redis::Client GETs in the same run, on one
 // Zipf(1.0) trace over 100k keys of 1 KB JSON values, 64 concurrent callers (coroutines on one
 // io_context thread by default), against a private redis-server it starts itself. Phases, each a
-// bounded number of operations: (a) raw GET of the same values, the baseline (and again with
-// CLIENT TRACKING on); (b) Cache::get with L1 off, every key pre-warmed (target: >= 0.8x of (a);
-// also without compression), (a) and (b) taking turns over thirds of the trace; (c) get_or_load
-// with a 5 ms loader and TTL 60 s from a cold cache, with L1 off, at its default size and sized
-// for ~10% of the data. Prints ops/s, ratio to (a), p50/p99, our CPU time per op (getrusage: the
-// server is another process), where answers came from (ReadResult::source) and loader calls.
+// bounded number of operations: (a) raw GET of the same values with the same TTL, the baseline
+// (and again without TTL, and with CLIENT TRACKING on); (b) Cache::get with L1 off, every key
+// pre-warmed (target: >= 0.8x of (a); also without compression), (a) and (b) taking turns over
+// thirds of the trace; (c) get_or_load with a 5 ms loader and TTL 60 s from a cold cache, with L1
+// off, at its default size and sized for ~10% of the data. Prints ops/s, ratio to (a), p50/p99,
+// our CPU time per op (getrusage) and redis-server's (/proc), where answers came from
+// (ReadResult::source) and loader calls.
 // Run: build/release/bench/cache_bench [--ops N] [--json] ...   (--help; see bench/README.md)
 
 #include "tiercache/cache/cache.hpp"
@@ -63,6 +64,10 @@ using namespace std::chrono_literals;
 
 // ---- settings
 
+// The phases, by their --only names.
+constexpr std::string_view kPhases[] = {"raw",  "raw_no_ttl", "tracking",
+                                        "warm", "warm_plain", "cold"};
+
 struct Settings {
   std::size_t ops = 200'000;  // per phase
   std::size_t keys = 100'000;
@@ -74,8 +79,7 @@ struct Settings {
   std::chrono::milliseconds ttl = 60s;
   std::chrono::seconds phase_limit = 60s;  // a phase stops early past this
   bool json = false;
-  // Only this phase (and the writes it needs), for a profiler: "raw", "tracking", "warm",
-  // "warm_plain" or "cold"; empty for all.
+  // Only this phase (and the writes it needs), for a profiler: one of kPhases; empty for all.
   std::string only;
   // The private redis-server, whose CPU time each phase also reads (not an option).
   pid_t server_pid = -1;
@@ -86,7 +90,7 @@ void usage() {
                "usage: cache_bench [--ops N] [--keys N] [--callers N] [--threads N] [--zipf S]\n"
                "                   [--seed N] [--loader-ms N] [--ttl-s N] [--phase-limit-s N] "
                "[--json]\n"
-               "                   [--only raw|tracking|warm|warm_plain|cold]\n"
+               "                   [--only raw|raw_no_ttl|tracking|warm|warm_plain|cold]\n"
                "defaults: --ops 200000 (per phase) --keys 100000 --callers 64 --threads 1 "
                "--zipf 1.0\n"
                "          --seed 42 --loader-ms 5 --ttl-s 60 --phase-limit-s 60\n");
@@ -131,8 +135,8 @@ std::optional<Settings> parse(int argc, char** argv) {
       s.ttl.count() <= 0) {
     return std::nullopt;
   }
-  if (!s.only.empty() && s.only != "raw" && s.only != "tracking" && s.only != "warm" &&
-      s.only != "warm_plain" && s.only != "cold") {
+  if (!s.only.empty() &&
+      std::find(std::begin(kPhases), std::end(kPhases), s.only) == std::end(kPhases)) {
     return std::nullopt;
   }
   return s;
@@ -362,17 +366,29 @@ T finish(asio::io_context& io, asio::awaitable<T> aw) {
 
 // ---- operations
 
-asio::awaitable<Outcome> raw_get(redis::Client& client, std::uint32_t key) {
+// Raw keys: "raw:" ones carry the workload's TTL, as a hand-made cache's would (Redis then also
+// looks a GET's key up in its expires table, as it does for every cache entry); "raw_no_ttl:"
+// ones have none.
+std::string raw_key(bool ttl, std::uint32_t key) {
+  return (ttl ? "raw:" : "raw_no_ttl:") + offer_key(key);
+}
+
+asio::awaitable<Outcome> raw_get(redis::Client& client, bool ttl, std::uint32_t key) {
   resp::Request req;
-  req.push("GET", "raw:" + offer_key(key));
+  req.push("GET", raw_key(ttl, key));
   auto reply = co_await client.exec(std::move(req));
   if (!reply || reply->is_error()) co_return Outcome{.failed = true};
   co_return Outcome{.source = reply->is_null() ? cache::Source::none : cache::Source::l2};
 }
 
-asio::awaitable<Outcome> raw_set(redis::Client& client, std::uint32_t key) {
+asio::awaitable<Outcome> raw_set(redis::Client& client,
+                                 std::optional<std::chrono::milliseconds> ttl, std::uint32_t key) {
   resp::Request req;
-  req.push("SET", "raw:" + offer_key(key), offer_json(key));
+  if (ttl) {
+    req.push("SET", raw_key(true, key), offer_json(key), "PX", std::to_string(ttl->count()));
+  } else {
+    req.push("SET", raw_key(false, key), offer_json(key));
+  }
   auto reply = co_await client.exec(std::move(req));
   co_return Outcome{.failed = !reply || reply->is_error()};
 }
@@ -679,11 +695,12 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "cache_bench: %zu keys, %zu ops per phase, redis-server at %s\n", s.keys,
                s.ops, server.describe().c_str());
 
-  // (a) The baseline: raw GETs of the same values through a plain Client, and through one with
-  // CLIENT TRACKING on, as the Cache's client runs (Redis then records every key read).
+  // (a) The baseline: raw GETs of the same values, stored with the same TTL as the cache's
+  // entries, through a plain Client; the same without a TTL; and through a client with CLIENT
+  // TRACKING on in default mode (Redis then records every key read).
   // (b) Cache::get with L1 off, every key written first by Cache::set: every get is an L2 hit.
-  // With the default Options (1 KB values are at the zstd threshold), and without compression.
-  // The four run the trace in thirds, taking turns, so that a change in the shared machine's load
+  // With the default Options (1 KB values are at the lz4 threshold), and without compression.
+  // All run the trace in thirds, taking turns, so that a change in the shared machine's load
   // falls on all of them alike.
   {
     const auto ttl = std::chrono::milliseconds(s.ttl);
@@ -691,8 +708,8 @@ int main(int argc, char** argv) {
     auto tracking = make_client(io, server, Tracking::all);
     plain->start();
     tracking->start();
-    cache::Cache zstd(make_client(io, server, Tracking::optin),
-                      cache::Options{.ns = "warm", .l1_bytes = 0});
+    cache::Cache lz4(make_client(io, server, Tracking::optin),
+                     cache::Options{.ns = "warm", .l1_bytes = 0});
     cache::Cache none(
         make_client(io, server, Tracking::optin),
         cache::Options{.ns = "warm_plain", .l1_bytes = 0, .compression = cache::Compression::none});
@@ -705,11 +722,14 @@ int main(int argc, char** argv) {
     };
     std::vector<Subject> subjects;
     subjects.push_back({"raw", "raw GET (baseline)",
-                        [&plain](std::uint32_t k) { return raw_get(*plain, k); }, nullptr});
+                        [&plain](std::uint32_t k) { return raw_get(*plain, true, k); }, nullptr});
+    subjects.push_back({"raw_no_ttl", "raw GET, keys without TTL",
+                        [&plain](std::uint32_t k) { return raw_get(*plain, false, k); }, nullptr});
     subjects.push_back({"tracking", "raw GET, tracking on",
-                        [&tracking](std::uint32_t k) { return raw_get(*tracking, k); }, nullptr});
-    subjects.push_back({"warm", "Cache::get, warm",
-                        [&zstd](std::uint32_t k) { return cache_get(zstd, k); }, &zstd});
+                        [&tracking](std::uint32_t k) { return raw_get(*tracking, true, k); },
+                        nullptr});
+    subjects.push_back(
+        {"warm", "Cache::get, warm", [&lz4](std::uint32_t k) { return cache_get(lz4, k); }, &lz4});
     subjects.push_back({"warm_plain", "Cache::get, warm, no compression",
                         [&none](std::uint32_t k) { return cache_get(none, k); }, &none});
     if (!s.only.empty()) {
@@ -722,10 +742,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "  writing %zu keys for each phase (raw, lz4 entries, plain entries)\n",
                  s.keys);
     if (wanted(nullptr)) {
-      (void)measure(
-          io, [&plain](std::uint32_t k) { return raw_set(*plain, k); }, all_keys, s);
+      for (const auto raw_ttl : {std::optional(ttl), std::optional<std::chrono::milliseconds>()}) {
+        (void)measure(
+            io, [&plain, raw_ttl](std::uint32_t k) { return raw_set(*plain, raw_ttl, k); },
+            all_keys, s);
+      }
     }
-    for (cache::Cache* c : {&zstd, &none}) {
+    for (cache::Cache* c : {&lz4, &none}) {
       if (!wanted(c)) continue;
       (void)measure(
           io, [c, ttl](std::uint32_t k) { return cache_set(*c, k, ttl); }, all_keys, s);
@@ -742,7 +765,7 @@ int main(int argc, char** argv) {
       Figures f = subject.sample.figures();
       if (subject.cache != nullptr) {
         f.stats = subject.cache->stats();
-        f.target = subject.cache == &zstd;
+        f.target = subject.cache == &lz4;
       }
       add(std::move(f), subject.name, subject.cache != nullptr ? "off" : "-");
     }

@@ -235,7 +235,7 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
         if (!found.entry) {
           answer = std::move(found.miss);
         } else if (auto current = c.known_tags_current(*found.entry)) {
-          answer = c.l2_answer(std::move(found.entry), *current, ticket);
+          answer = c.l2_answer(std::move(found.entry), *current, ticket, found.now);
         } else {
           unchecked = std::move(found.entry);
         }
@@ -245,7 +245,7 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
   if (!answer) {
     auto current = co_await c.tags_current(unchecked);
     answer = from_l1 ? c.l1_answer(rk, std::move(unchecked), current)
-                     : c.l2_answer(std::move(unchecked), current, ticket);
+                     : c.l2_answer(std::move(unchecked), current, ticket, c.clock_.wall_now());
   }
   if (kind == Lookup::user_key) c.count_read(*answer);
   co_return std::move(*answer);
@@ -291,10 +291,10 @@ asio::awaitable<ReadResult> Cache::Impl::accept_l2(const std::string& rk, resp::
   FromL2 found = decode_l2(rk, value);
   if (!found.entry) co_return std::move(found.miss);
   if (auto current = known_tags_current(*found.entry)) {
-    co_return l2_answer(std::move(found.entry), *current, ticket);
+    co_return l2_answer(std::move(found.entry), *current, ticket, found.now);
   }
   auto current = co_await tags_current(found.entry);
-  co_return l2_answer(std::move(found.entry), current, ticket);
+  co_return l2_answer(std::move(found.entry), current, ticket, clock_.wall_now());
 }
 
 Cache::Impl::FromL2 Cache::Impl::decode_l2(const std::string& rk, resp::ReplyView value) const {
@@ -305,15 +305,16 @@ Cache::Impl::FromL2 Cache::Impl::decode_l2(const std::string& rk, resp::ReplyVie
                  rk, decoded.error().message());
     return {.miss = ReadResult{.error = decoded.error()}};
   }
-  if ((*decoded)->is_expired(clock_.wall_now())) return {};
-  return {.entry = std::move(*decoded)};
+  const auto now = clock_.wall_now();
+  if ((*decoded)->is_expired(now)) return {};
+  return {.entry = std::move(*decoded), .now = now};
 }
 
 ReadResult Cache::Impl::l2_answer(std::shared_ptr<const Entry> entry, const Result<bool>& current,
-                                  const std::optional<LoadTicket>& ticket) {
+                                  const std::optional<LoadTicket>& ticket, Entry::time_point now) {
   if (current && !*current) return ReadResult{};
   if (current && ticket) l1_fill(*ticket, entry);
-  const bool stale = !entry->is_fresh(clock_.wall_now());
+  const bool stale = !entry->is_fresh(now);
   return ReadResult{.entry = std::move(entry), .source = Source::l2, .stale = stale};
 }
 
