@@ -1,8 +1,9 @@
 #pragma once
 // Policy: which entry of a shard leaves first. W-TinyLFU [1][2] weighted by bytes, one set of
 // queues per priority class, the lowest non-empty class evicted first. policy.cpp explains it.
-// Use: add() a new node, on_hit() a read, remove() a node leaving for another reason; to make
-// room: overflow_windows(), then select_victim() until the shard fits, then admit_candidates().
+// Use: add() a new node, on_hit() a read (on_hits() a batch of them), remove() a node leaving
+// for another reason; to make room: overflow_windows(), then select_victim() until the shard
+// fits, then admit_candidates().
 // Thread-safety: not thread-safe; owned by one shard and used under its lock.
 
 #include "cache/l1/node.hpp"
@@ -11,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace tiercache::cache::detail {
 
@@ -29,6 +31,9 @@ class Policy {
 
   void add(Node* n);
   void on_hit(Node* n) noexcept;
+  // on_hit for each node in order, after prefetching what they will write (their queue
+  // neighbours and sketch blocks), so that their cache misses overlap instead of queueing.
+  void on_hits(std::span<Node* const> nodes) noexcept;
   void on_miss() noexcept { record(false); }
   void remove(Node* n) noexcept;
   // n->charge became new_charge (its entry was replaced in place); counts as an access.

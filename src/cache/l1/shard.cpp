@@ -3,6 +3,7 @@
 #include "cache/l1/charge.hpp"
 
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
@@ -25,6 +26,7 @@ void Graveyard::bury_all(const RemovalListener* listener) noexcept {
   dead_.clear();
 }
 
+// The read buffer is dropped, not drained: the policy and every node die with the shard.
 Shard::~Shard() {
   table_.for_each([](Node* n) { delete n; });
 }
@@ -56,19 +58,25 @@ std::shared_ptr<const Entry> Shard::get(std::string_view key, std::uint64_t hash
   std::lock_guard lock(mu_);
   Node* n = table_.find(key, hash);
   if (n == nullptr || clock.expired(n->stale_until, now)) {
+    // A miss enters the hill climber's sample after the hits before it, and may unlink n.
+    drain_reads();
     ++stats_.misses;
     policy_.on_miss();
     if (n != nullptr) unlink(n, RemovalCause::expired, out);
     return nullptr;
   }
+  // Counted in stats_ now, so that stats() is exact without a replay; in the hill climber's
+  // sample when replayed (on_hit), still in order with the misses, since a miss replays first.
   ++stats_.hits;
-  policy_.on_hit(n);
+  reads_[read_count_++] = n;
+  if (read_count_ == kReadBuffer) drain_reads();
   return n->entry;
 }
 
 PutResult Shard::put(std::unique_ptr<Node> node, Entry::time_point now, const TicketCheck* check,
                      Graveyard& out) {
   std::lock_guard lock(mu_);
+  drain_reads();
   if (check != nullptr) {
     if (check->current_epoch->load(std::memory_order_acquire) != check->epoch ||
         floor_ > check->seq || slot(node->hash) > check->seq) {
@@ -106,6 +114,7 @@ PutResult Shard::put(std::unique_ptr<Node> node, Entry::time_point now, const Ti
 
 bool Shard::erase(std::string_view key, std::uint64_t hash, Graveyard& out) {
   std::lock_guard lock(mu_);
+  drain_reads();
   bump(hash);
   Node* n = table_.find(key, hash);
   if (n == nullptr) return false;
@@ -116,6 +125,7 @@ bool Shard::erase(std::string_view key, std::uint64_t hash, Graveyard& out) {
 std::size_t Shard::erase_if(const std::function<bool(std::string_view, const Entry&)>& pred,
                             Graveyard& out) {
   std::lock_guard lock(mu_);
+  drain_reads();
   floor_ = ++seq_;
   std::size_t removed = 0;
   table_.for_each([&](Node* n) {
@@ -129,12 +139,14 @@ std::size_t Shard::erase_if(const std::function<bool(std::string_view, const Ent
 
 void Shard::clear(Graveyard& out) {
   std::lock_guard lock(mu_);
+  drain_reads();
   floor_ = ++seq_;
   table_.for_each([&](Node* n) { unlink(n, RemovalCause::erased, out); });
 }
 
 std::size_t Shard::evict_expired(Entry::time_point now, std::size_t limit, Graveyard& out) {
   std::lock_guard lock(mu_);
+  drain_reads();
   const std::size_t before = stats_.evicted_expired;
   sweep(now, limit, out);
   return static_cast<std::size_t>(stats_.evicted_expired - before);
@@ -168,6 +180,17 @@ void Shard::add_stats(L1Stats& sum) const {
   sum.evicted_expired += stats_.evicted_expired;
   sum.removed_explicit += stats_.removed_explicit;
   sum.replaced += stats_.replaced;
+}
+
+unsigned Shard::frequency_for_test(std::uint64_t hash) const {
+  std::lock_guard lock(mu_);
+  return policy_.frequency(hash);
+}
+
+void Shard::drain_reads() noexcept {
+  if (read_count_ == 0) return;
+  policy_.on_hits(std::span<Node* const>(reads_.data(), read_count_));
+  read_count_ = 0;
 }
 
 void Shard::unlink(Node* n, RemovalCause cause, Graveyard& out) noexcept {

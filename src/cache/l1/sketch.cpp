@@ -80,6 +80,14 @@ void FrequencySketch::increment(std::uint64_t hash) noexcept {
   if (added && ++size_ == sample_size_) reset();
 }
 
+void FrequencySketch::prefetch(std::uint64_t hash) const noexcept {
+  if (table_.empty()) return;
+  const std::size_t block = static_cast<std::size_t>(spread(hash) & block_mask_) << 3;
+  // The table is 16-byte aligned, not 64, so a block may straddle two cache lines.
+  __builtin_prefetch(&table_[block], 1);
+  __builtin_prefetch(&table_[block + 7], 1);
+}
+
 void FrequencySketch::reset() noexcept {
   std::size_t odd = 0;
   for (auto& word : table_) {

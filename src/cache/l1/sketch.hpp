@@ -24,6 +24,8 @@ class FrequencySketch {
   unsigned frequency(std::uint64_t hash) const noexcept;
   // Counts one more occurrence of hash; every sample-period increments, halves all counters.
   void increment(std::uint64_t hash) noexcept;
+  // Starts loading the block that increment(hash) and frequency(hash) will touch.
+  void prefetch(std::uint64_t hash) const noexcept;
 
   std::size_t capacity() const noexcept { return table_.size(); }
   std::size_t sample_size() const noexcept { return sample_size_; }

@@ -1,5 +1,6 @@
 #pragma once
-// SpinLock: the lock of one L1 shard, held for tens of nanoseconds per call. Test-and-test-and-set
+// SpinLock: the lock of one L1 shard, held for tens of nanoseconds per call (the hit that
+// replays the shard's read buffer, one in 16, for its 16 policy updates). Test-and-test-and-set
 // with a pause, then yielding the core, so that a holder preempted on an oversubscribed machine
 // is not starved by its waiters. Satisfies Lockable, for std::lock_guard.
 // Thread-safety: safe from any thread.
