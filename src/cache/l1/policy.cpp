@@ -145,10 +145,7 @@
 
 #include "cache/l1/policy.hpp"
 
-#include "cache/l1/charge.hpp"
-
 #include <algorithm>
-#include <bit>
 #include <cmath>
 
 namespace tiercache::cache::detail {
@@ -175,7 +172,7 @@ void Policy::configure(std::size_t capacity, double window_fraction, bool adapti
 
 std::size_t Policy::sketch_bytes_after(std::size_t entries) const noexcept {
   if (entries <= sketch_.capacity()) return sketch_.bytes();
-  return malloc_chunk(std::bit_ceil(entries) * sizeof(std::uint64_t));
+  return FrequencySketch::bytes_for(entries);
 }
 
 NodeList& Policy::list_of(Node* n) noexcept {

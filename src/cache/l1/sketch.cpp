@@ -40,8 +40,20 @@ Slot slot_of(std::uint64_t block, std::uint64_t counter_hash, unsigned i) noexce
 
 }  // namespace
 
+namespace {
+
+std::size_t words_for(std::size_t max_entries) noexcept {
+  return std::bit_ceil(std::max<std::size_t>(max_entries, 8));
+}
+
+// The chunk of an allocation of n bytes on a 64-byte boundary: glibc's memalign may also keep up
+// to one alignment's worth of slack in front of it.
+std::size_t aligned_chunk(std::size_t n) noexcept { return n == 0 ? 0 : malloc_chunk(n) + 64; }
+
+}  // namespace
+
 void FrequencySketch::ensure_capacity(std::size_t max_entries) {
-  const std::size_t words = std::bit_ceil(std::max<std::size_t>(max_entries, 8));
+  const std::size_t words = words_for(max_entries);
   if (words <= table_.size()) return;
   table_.assign(words, 0);
   table_.shrink_to_fit();
@@ -83,9 +95,7 @@ void FrequencySketch::increment(std::uint64_t hash) noexcept {
 void FrequencySketch::prefetch(std::uint64_t hash) const noexcept {
   if (table_.empty()) return;
   const std::size_t block = static_cast<std::size_t>(spread(hash) & block_mask_) << 3;
-  // The table is 16-byte aligned, not 64, so a block may straddle two cache lines.
-  __builtin_prefetch(&table_[block], 1);
-  __builtin_prefetch(&table_[block + 7], 1);
+  __builtin_prefetch(&table_[block], 1);  // a block is one cache line (CacheLineAllocator)
 }
 
 void FrequencySketch::reset() noexcept {
@@ -99,7 +109,11 @@ void FrequencySketch::reset() noexcept {
 }
 
 std::size_t FrequencySketch::bytes() const noexcept {
-  return malloc_chunk(table_.capacity() * sizeof(std::uint64_t));
+  return aligned_chunk(table_.capacity() * sizeof(std::uint64_t));
+}
+
+std::size_t FrequencySketch::bytes_for(std::size_t max_entries) noexcept {
+  return aligned_chunk(words_for(max_entries) * sizeof(std::uint64_t));
 }
 
 }  // namespace tiercache::cache::detail

@@ -9,9 +9,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 namespace tiercache::cache::detail {
+
+// Allocates on 64-byte boundaries, so that a block of the sketch is one cache line, not two.
+template <class T>
+struct CacheLineAllocator {
+  static constexpr std::align_val_t kAlign{64};
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) noexcept {
+  }  // NOLINT(google-explicit-constructor)
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, n * sizeof(T), kAlign); }
+  friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) = default;
+};
 
 class FrequencySketch {
  public:
@@ -31,11 +46,13 @@ class FrequencySketch {
   std::size_t sample_size() const noexcept { return sample_size_; }
   // The heap bytes of the table.
   std::size_t bytes() const noexcept;
+  // The heap bytes of a table sized by ensure_capacity(max_entries).
+  static std::size_t bytes_for(std::size_t max_entries) noexcept;
 
  private:
   void reset() noexcept;
 
-  std::vector<std::uint64_t> table_;
+  std::vector<std::uint64_t, CacheLineAllocator<std::uint64_t>> table_;
   std::uint64_t block_mask_ = 0;
   std::size_t sample_size_ = 0;
   std::size_t size_ = 0;  // increments since the last reset
