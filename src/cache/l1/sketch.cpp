@@ -38,10 +38,6 @@ Slot slot_of(std::uint64_t block, std::uint64_t counter_hash, unsigned i) noexce
   return {static_cast<std::size_t>(block) + offset + (std::size_t{i} << 1), nibble << 2};
 }
 
-}  // namespace
-
-namespace {
-
 std::size_t words_for(std::size_t max_entries) noexcept {
   return std::bit_ceil(std::max<std::size_t>(max_entries, 8));
 }
