@@ -60,10 +60,6 @@ class NodeList {
     remove(n);
     push_front(n);
   }
-  // For a node of this list whose charge changes in place.
-  void recharge(std::size_t old_charge, std::size_t new_charge) noexcept {
-    bytes_ = bytes_ - old_charge + new_charge;
-  }
 
  private:
   Node* head_ = nullptr;

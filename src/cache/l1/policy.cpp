@@ -232,12 +232,6 @@ void Policy::remove(Node* n) noexcept {
   n->queue = Queue::none;
 }
 
-void Policy::recharge(Node* n, std::size_t new_charge) noexcept {
-  list_of(n).recharge(n->charge, new_charge);
-  n->charge = new_charge;
-  on_hit(n);
-}
-
 void Policy::overflow_windows() noexcept {
   for (Queues& q : classes_) {
     while (q.window.bytes() > window_max_ && !q.window.empty()) {

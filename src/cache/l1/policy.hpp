@@ -36,8 +36,6 @@ class Policy {
   void on_hits(std::span<Node* const> nodes) noexcept;
   void on_miss() noexcept { record(false); }
   void remove(Node* n) noexcept;
-  // n->charge became new_charge (its entry was replaced in place); counts as an access.
-  void recharge(Node* n, std::size_t new_charge) noexcept;
 
   void overflow_windows() noexcept;
   Victim select_victim() noexcept;
