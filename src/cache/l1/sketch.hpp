@@ -24,7 +24,8 @@ struct CacheLineAllocator {
   // NOLINTNEXTLINE(google-explicit-constructor): allocators convert implicitly
   CacheLineAllocator(const CacheLineAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
-  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, n * sizeof(T), kAlign); }
+  // Unsized: clang (the fuzz build) has no sized deallocation unless asked for it.
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlign); }
   friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) = default;
 };
 
