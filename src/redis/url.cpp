@@ -95,6 +95,17 @@ bool is_host_name(std::string_view s) {
   return true;
 }
 
+// Boost.URL 1.81 reads a host that begins with an IPv4 address and goes on ("1.2.3.4x",
+// "1.2.3.4.example.com") as that address followed by a path. Such a name, even when given
+// percent-encoded, could not be written back into a URL that reads the same: refused.
+constexpr std::string_view kIpv4PrefixName =
+    " begins with an IPv4 address and goes on: not supported (Boost.URL 1.81 reads such a name "
+    "as the address followed by a path)";
+bool begins_like_ipv4(std::string_view name) {
+  const auto u = urls::parse_uri("redis://" + std::string(name) + "/");
+  return u && u->host_type() == urls::host_type::ipv4 && u->host_address() != name;
+}
+
 // Plain milliseconds, or a number with the unit ms, s or m; at most a day.
 Checked<std::chrono::milliseconds> check_duration(std::string_view name, std::string_view s) {
   const std::size_t digits = s.find_first_not_of("0123456789");
@@ -252,6 +263,16 @@ Checked<Config> parse(std::string_view text) {
       case urls::host_type::name:
         if (!is_host_name(u.host_address())) {
           return Bad{"host " + quoted(u.host_address()) + " is not a valid host name"};
+        }
+        if (begins_like_ipv4(u.host_address())) {
+          return Bad{"host " + quoted(u.host_address()) + std::string(kIpv4PrefixName)};
+        }
+        break;
+      case urls::host_type::ipv4:
+        if (!u.has_port() && !path.empty() && path.front() != '/') {
+          // The misreading itself: "redis://1.2.3.4x:6379" gives host 1.2.3.4, path "x:6379".
+          const std::string name = u.host_address() + path.substr(0, path.find_first_of(":/"));
+          return Bad{"host " + quoted(name) + std::string(kIpv4PrefixName)};
         }
         break;
       default:

@@ -202,6 +202,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadUrl{"redis://h:12a", "port '12a' is not a number"},
         BadUrl{"redis://", "host is missing"}, BadUrl{"redis:///3", "host is missing"},
         BadUrl{"redis://h%20x", "host 'h x' is not a valid host name"},
+        BadUrl{"redis://1.2.3.4x:6379", "host '1.2.3.4x' begins with an IPv4 address"},
+        BadUrl{"redis://1.2.3.4.example.com/2", "host '1.2.3.4.example.com' begins with an IPv4"},
+        // Found by redis_url_fuzz: accepted, but to_url wrote a URL that read differently.
+        BadUrl{"redis://%323.0.0.1key_file6:26/2", "host '23.0.0.1key_file6' begins with an IPv4"},
         BadUrl{"redis://[v1.x]", "IPvFuture"}, BadUrl{"redis://h/x", "path '/x'"},
         BadUrl{"redis://h/-1", "path '/-1'"}, BadUrl{"redis://h/1/2", "path '/1/2'"},
         BadUrl{"redis://h/99999999999", "is not a database number"},
