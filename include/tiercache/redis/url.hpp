@@ -7,8 +7,9 @@
 // Query options for all: connect_timeout, request_timeout, link_timeout (milliseconds, or with a
 // unit: 250ms, 2s, 1m; at most a day), connections (1 to 1024), client_name, protocol (2 or 3),
 // db. Percent-encoding is decoded everywhere ('+' stays a plus). Host: a name, an IPv4 address
-// or an IPv6 address in brackets ([::1]); port 1 to 65535, default 6379. The database comes from
-// the path (/2) or the db option, not both. Unknown or repeated options are errors.
+// or an IPv6 address in brackets ([::1]); not a name that begins with an IPv4 address
+// ("1.2.3.4.example.com": Boost.URL 1.81 misreads it); port 1 to 65535, default 6379. The database
+// comes from the path (/2) or the db option, not both. Unknown or repeated options are errors.
 // Redis Cluster: redis+cluster://[[user][:password]@]h1:p1,h2:p2[,...][?option=value&...] (and
 // rediss+cluster://) names seed nodes, read by parse_deployment_url; the options are those above
 // and apply to every node link; a cluster has only database 0.
