@@ -20,9 +20,7 @@ using namespace std::chrono_literals;
 class CacheCoherenceTest : public ::testing::Test {
  protected:
   std::unique_ptr<Cache> make(Options options = {}) {
-    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), options);
-    EXPECT_TRUE(test::eventually([&] { return cache->tracking(); })) << "tracking never came up";
-    return cache;
+    return test::tracked_cache(ex(), server_, std::move(options));
   }
   asio::any_io_executor ex() { return io_.executor(); }
 

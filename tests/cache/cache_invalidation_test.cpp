@@ -22,16 +22,10 @@ class CacheInvalidationTest : public ::testing::Test {
     b_ = make();
   }
   std::unique_ptr<Cache> make(Options options = {}) {
-    auto cache =
-        std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), std::move(options));
-    EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
-    return cache;
+    return test::tracked_cache(ex(), server_, std::move(options));
   }
   asio::any_io_executor ex() { return io_.executor(); }
-  bool hit(Cache& cache, const std::string& key) {
-    auto r = run(ex(), cache.get(key));
-    return r && r->hit();
-  }
+  bool hit(Cache& cache, const std::string& key) { return test::hits(ex(), cache, key); }
   // Both instances have read key (so B's L1 holds it too).
   void warm(const std::string& key) {
     ASSERT_TRUE(hit(*a_, key));

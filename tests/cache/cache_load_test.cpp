@@ -41,9 +41,7 @@ class CacheLoadTest : public ::testing::Test {
  protected:
   std::unique_ptr<Cache> make(Options options = {}) {
     options.clock = &clock_;
-    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), options);
-    EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
-    return cache;
+    return test::tracked_cache(ex(), server_, std::move(options));
   }
   asio::any_io_executor ex() { return io_.executor(); }
 

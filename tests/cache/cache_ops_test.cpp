@@ -23,19 +23,12 @@ class CacheOpsTest : public ::testing::Test {
  protected:
   std::unique_ptr<Cache> make(Options options = {}) {
     options.clock = &clock_;
-    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_), options);
-    EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
-    return cache;
+    return test::tracked_cache(ex(), server_, std::move(options));
   }
   asio::any_io_executor ex() { return io_.executor(); }
 
-  // How many times Redis ran `command` (INFO commandstats), to count round trips.
-  std::uint64_t calls(const std::string& command) {
-    const std::string stats = server_.cli({"INFO", "commandstats"});
-    const std::string tag = "cmdstat_" + command + ":calls=";
-    const auto at = stats.find(tag);
-    return at == std::string::npos ? 0 : std::stoull(stats.substr(at + tag.size()));
-  }
+  // How many times Redis ran `command`, to count round trips.
+  std::uint64_t calls(const std::string& command) { return server_.calls(command); }
 
   ManualClock clock_;
   test::RedisServer server_;

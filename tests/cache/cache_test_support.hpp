@@ -1,7 +1,8 @@
 #pragma once
 // Helpers shared by the cache_*_test files: run a cache coroutine to completion from a test
 // thread (with a deadline), named loaders (a capturing lambda must not be a coroutine), a
-// tracking client on a test server, and waiting on a condition with a deadline.
+// tracking client on a test server and a Cache on one, and waiting on a condition with a
+// deadline.
 
 #include "tiercache/cache/cache.hpp"
 #include "tiercache/redis/client.hpp"
@@ -67,6 +68,23 @@ inline std::shared_ptr<redis::Client> tracking_client(asio::any_io_executor ex,
   config.client_tracking = true;
   config.tracking_optin = optin;
   return std::make_shared<redis::Client>(ex, config);
+}
+
+// A Cache on a tracking_client, returned once its tracking is up (a failed wait fails the test).
+inline std::unique_ptr<cache::Cache> tracked_cache(asio::any_io_executor ex,
+                                                   const RedisServer& server,
+                                                   cache::Options options = {},
+                                                   bool optin = false) {
+  auto cache =
+      std::make_unique<cache::Cache>(tracking_client(ex, server, optin), std::move(options));
+  EXPECT_TRUE(eventually([&] { return cache->tracking(); })) << "tracking never came up";
+  return cache;
+}
+
+// Whether cache.get(key) answers a value (from any tier).
+inline bool hits(asio::any_io_executor ex, cache::Cache& cache, const std::string& key) {
+  auto r = run(ex, cache.get(key));
+  return r && r->hit();
 }
 
 // A loader that counts its calls, waits `delay`, then answers `value`.

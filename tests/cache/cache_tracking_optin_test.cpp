@@ -10,8 +10,6 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
-
 namespace tiercache::cache {
 namespace {
 
@@ -21,23 +19,11 @@ using namespace std::chrono_literals;
 class CacheTrackingOptinTest : public ::testing::Test {
  protected:
   std::unique_ptr<Cache> make(Options options) {
-    auto cache = std::make_unique<Cache>(test::tracking_client(io_.executor(), server_, true),
-                                         std::move(options));
-    EXPECT_TRUE(test::eventually([&] { return cache->tracking(); }));
-    return cache;
+    return test::tracked_cache(ex(), server_, std::move(options), /*optin=*/true);
   }
   asio::any_io_executor ex() { return io_.executor(); }
-  bool hit(Cache& cache, const std::string& key) {
-    auto r = run(ex(), cache.get(key));
-    return r && r->hit();
-  }
-  // How many times Redis ran `command` (INFO commandstats) since the last CONFIG RESETSTAT.
-  std::uint64_t calls(const std::string& command) {
-    const std::string info = server_.cli({"INFO", "commandstats"});
-    std::smatch m;
-    const std::regex re("cmdstat_" + command + ":calls=([0-9]+)");
-    return std::regex_search(info, m, re) ? std::stoull(m[1].str()) : 0;
-  }
+  bool hit(Cache& cache, const std::string& key) { return test::hits(ex(), cache, key); }
+  std::uint64_t calls(const std::string& command) { return server_.calls(command); }
 
   test::RedisServer server_;
   test::IoThreads io_{2};

@@ -18,15 +18,6 @@ namespace {
 using test::run;
 using namespace std::chrono_literals;
 
-// calls=N of `cmdstat_<command>` in INFO commandstats.
-std::uint64_t calls_of(const test::RedisServer& server, const std::string& command) {
-  const std::string info = server.cli({"INFO", "commandstats"});
-  const std::string tag = "cmdstat_" + command + ":calls=";
-  const auto at = info.find(tag);
-  if (at == std::string::npos) return 0;
-  return std::stoull(info.substr(at + tag.size()));
-}
-
 class KeyspaceSampleTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,8 +66,8 @@ TEST_F(KeyspaceSampleTest, CountsEveryNamespaceExactlyWhenTheScanFinishes) {
 TEST_F(KeyspaceSampleTest, StaysWithinItsBoundsOnALargeKeyspaceAndEstimates) {
   fill("flights", 15000, 3600 * 48);
   fill("hotels", 5000, 0);
-  const auto scans_before = calls_of(server_, "scan");
-  const auto pttls_before = calls_of(server_, "pttl");
+  const auto scans_before = server_.calls("scan");
+  const auto pttls_before = server_.calls("pttl");
   auto s =
       run(io_.executor(),
           sample_keyspace(client_, {.max_keys = 500, .max_round_trips = 9, .scan_count = 100}));
@@ -86,8 +77,8 @@ TEST_F(KeyspaceSampleTest, StaysWithinItsBoundsOnALargeKeyspaceAndEstimates) {
   EXPECT_LE(s->round_trips, 9u);
   EXPECT_EQ(s->dbsize, 20000u);
   // Redis's own counts: the sampler never asked more than its bounds allow.
-  const auto scans = calls_of(server_, "scan") - scans_before;
-  const auto pttls = calls_of(server_, "pttl") - pttls_before;
+  const auto scans = server_.calls("scan") - scans_before;
+  const auto pttls = server_.calls("pttl") - pttls_before;
   EXPECT_GE(scans, 1u);
   EXPECT_LE(scans * 2 + 1, 9u);  // each SCAN found keys here, so each took a PTTL batch too
   EXPECT_LE(pttls, 500u);
@@ -104,7 +95,7 @@ TEST_F(KeyspaceSampleTest, NeverUsesKeys) {
   fill("a", 50, 0);
   auto s = run(io_.executor(), sample_keyspace(client_, {}));
   ASSERT_TRUE(s);
-  EXPECT_EQ(calls_of(server_, "keys"), 0u);
+  EXPECT_EQ(server_.calls("keys"), 0u);
 }
 
 TEST_F(KeyspaceSampleTest, FailsWithTheClientErrorWhenRedisIsGone) {

@@ -37,14 +37,6 @@ struct Call {
   bool peek = false;
 };
 
-// EVALSHA calls the server has run (INFO commandstats).
-long evalsha_calls(const tiercache::test::RedisServer& server) {
-  const std::string info = server.cli({"INFO", "commandstats"});
-  const auto at = info.find("cmdstat_evalsha:calls=");
-  if (at == std::string::npos) return 0;
-  return std::stol(info.substr(at + std::string("cmdstat_evalsha:calls=").size()));
-}
-
 class LimiterBatchTest : public testing::TestWithParam<Algorithm> {
  protected:
   LimiterBatchTest() : client_(test::make_client(io_.executor(), server_.config())) {}
@@ -96,7 +88,7 @@ TEST_P(LimiterBatchTest, DecisionsThatWaitLeaveTogether) {
   Limiter limiter = make({.limit = 1000, .window = 60s});
   std::vector<Call> calls;
   for (int i = 0; i < 200; ++i) calls.push_back({.key = "k" + std::to_string(i % 10)});
-  const long before = evalsha_calls(server_);
+  const std::uint64_t before = server_.calls("evalsha");
   const std::vector<Result<Decision>> decisions = together(limiter, calls);
   for (const auto& d : decisions) {
     ASSERT_TRUE(d) << d.error().message();
@@ -110,7 +102,7 @@ TEST_P(LimiterBatchTest, DecisionsThatWaitLeaveTogether) {
   EXPECT_EQ(stats.allowed, 200u);
   // The server agrees: far fewer script calls than decisions (+1: the first EVALSHA of a batch
   // script the server did not know yet answers NOSCRIPT, then EVAL runs it).
-  EXPECT_LE(evalsha_calls(server_) - before, 6);
+  EXPECT_LE(server_.calls("evalsha") - before, 6U);
   for (int i = 0; i < 10; ++i) {
     const Result<Decision> d = io_.run(limiter.peek("k" + std::to_string(i)));
     ASSERT_TRUE(d);

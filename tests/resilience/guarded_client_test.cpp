@@ -22,7 +22,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -92,18 +91,6 @@ class Guarded {
   std::shared_ptr<redis::Client> inner_;
   std::shared_ptr<GuardedClient> client_;
 };
-
-// How many times the server ran `command` (lowercase), from INFO commandstats.
-std::uint64_t calls_of(const test::RedisServer& server, const std::string& command) {
-  const std::string info = server.cli({"INFO", "commandstats"});
-  const std::string mark = "cmdstat_" + command + ":calls=";
-  const auto at = info.find(mark);
-  if (at == std::string::npos) return 0;
-  std::uint64_t n = 0;
-  const char* begin = info.data() + at + mark.size();
-  std::from_chars(begin, info.data() + info.size(), n);
-  return n;
-}
 
 error_code error_of(std::future<test::Outcome>& f, std::chrono::milliseconds limit = 5s) {
   if (f.wait_for(limit) != std::future_status::ready) {
@@ -187,7 +174,7 @@ TEST(GuardedClientTest, OpensOnTimeoutsThenRefusesWithoutReachingRedis) {
   // The two timed-out GETs are still in the link's pipe; once a PING sent after them (through
   // the inner client, unguarded) is answered, Redis has run them.
   ASSERT_TRUE(test::exec_until_ok(g.inner(), command("PING"), 5s));
-  const std::uint64_t gets_before = calls_of(server, "get");
+  const std::uint64_t gets_before = server.calls("get");
 
   constexpr int kRefused = 20;
   const auto start = SteadyClock::now();
@@ -198,7 +185,7 @@ TEST(GuardedClientTest, OpensOnTimeoutsThenRefusesWithoutReachingRedis) {
   }
   // Behaviour, not speed: refusals do not wait for a timeout (500 ms each); the bound is loose.
   EXPECT_LT(SteadyClock::now() - start, 500ms);
-  EXPECT_EQ(calls_of(server, "get"), gets_before);
+  EXPECT_EQ(server.calls("get"), gets_before);
   const auto s = g.client().stats();
   EXPECT_EQ(s.rejected_open, static_cast<std::uint64_t>(kRefused));
   EXPECT_EQ(s.breaker.timeouts, 2u);

@@ -416,6 +416,13 @@ void RedisServer::resume() {
   paused_ = false;
 }
 
+std::uint64_t RedisServer::calls(const std::string& command) const {
+  const std::string info = cli({"INFO", "commandstats"});
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const auto at = info.find(tag);
+  return at == std::string::npos ? 0 : std::stoull(info.substr(at + tag.size()));
+}
+
 std::string RedisServer::cli(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{redis_cli_program().string()};
   if (options_.unix_socket) {

@@ -80,6 +80,9 @@ class RedisServer {
   // options in `args` still reach redis-cli (e.g. {"--user", "u", "--pass", "p", "PING"}).
   // Throws if redis-cli does not finish within 5 s (a paused server).
   std::string cli(const std::vector<std::string>& args) const;
+  // How many times the server ran `command` (as INFO commandstats names it: "get",
+  // "client|caching") since it started or since CONFIG RESETSTAT; 0 if never.
+  std::uint64_t calls(const std::string& command) const;
 
   // The server's log so far (logfile plus anything written to stdout/stderr).
   std::string log() const;
