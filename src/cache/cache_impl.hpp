@@ -72,6 +72,27 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   enum class Lookup { redis_key, lock_wait, user_key };
   [[nodiscard]] static asio::awaitable<Result<ReadResult>> lookup(std::shared_ptr<Impl> self,
                                                                   std::string key, Lookup kind);
+  // What lookup carries across its awaits. Its steps between them are plain functions, because
+  // g++ keeps every local of a coroutine in its frame: lookup's frame must stay under the
+  // 1,020 bytes Asio's per-thread recycling allocator takes back, or each get pays a memalign
+  // and a free for it, and evicts the recycled frame of the client's operation as well.
+  struct LookupState {
+    std::optional<Result<ReadResult>> answer;  // set once the answer is known
+    // An entry only Redis can tell is current (its tags): L1's copy (from_l1), or Redis's.
+    std::shared_ptr<const Entry> unchecked;
+    bool from_l1 = false;
+    bool prefixed = false;  // the GET's reply follows CLIENT CACHING YES's
+    std::optional<LoadTicket> ticket;
+  };
+  // L1's copy of rk: the answer, or an entry to check; neither when Redis must be asked.
+  void probe_l1(const std::string& rk, LookupState& s);
+  // The GET of rk, its load ticket taken first; the client's operation itself, for lookup to await.
+  [[nodiscard]] asio::awaitable<Result<resp::Reply>> get_l2(const std::string& rk, Lookup kind,
+                                                            LookupState& s);
+  // What the GET answered: the answer (a miss, a fallback, a checked entry) or an entry to check.
+  void take_l2(const std::string& rk, const Result<resp::Reply>& reply, LookupState& s);
+  // The answer for s.unchecked once Redis said whether its tags are current.
+  void settle(const std::string& rk, const Result<bool>& current, LookupState& s);
   // The L1 copy of rk if it has one, checked against its tags (an invalidated copy is dropped
   // and reported as a miss); nullopt when L1 has none.
   [[nodiscard]] asio::awaitable<std::optional<ReadResult>> read_l1(const std::string& rk);
@@ -192,7 +213,8 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
   struct TrackedRead {
     resp::Request request;
     bool prefixed = false;
-    resp::ReplyView reply(const resp::Reply& all) const noexcept {
+    resp::ReplyView reply(const resp::Reply& all) const noexcept { return reply(all, prefixed); }
+    static resp::ReplyView reply(const resp::Reply& all, bool prefixed) noexcept {
       return prefixed ? all.at(1) : all.view();
     }
   };

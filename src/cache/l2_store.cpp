@@ -196,59 +196,71 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
     rk = std::move(key);
   }
 
-  // Set once the answer is known; `unchecked` when only Redis can tell whether its tags are
-  // current (from_l1: an L1 copy, else an entry Redis just sent).
-  std::optional<Result<ReadResult>> answer;
-  std::shared_ptr<const Entry> unchecked;
-  bool from_l1 = false;
-  std::optional<LoadTicket> ticket;
-  if (c.l1_) {
-    if (auto e = c.l1_->get(rk)) {
-      if (auto current = c.known_tags_current(*e)) {
-        answer = c.l1_answer(rk, std::move(e), *current);
+  LookupState s;
+  c.probe_l1(rk, s);
+  if (!s.answer && !s.unchecked) {
+    // The client's operation, awaited here: no frame of exec() in between.
+    auto reply = co_await c.get_l2(rk, kind, s);
+    c.take_l2(rk, reply, s);
+  }
+  if (!s.answer) {
+    auto current = co_await c.tags_current(s.unchecked);
+    c.settle(rk, current, s);
+  }
+  if (kind == Lookup::user_key) c.count_read(*s.answer);
+  co_return std::move(*s.answer);
+}
+
+void Cache::Impl::probe_l1(const std::string& rk, LookupState& s) {
+  if (l1_) {
+    if (auto e = l1_->get(rk)) {
+      if (auto current = known_tags_current(*e)) {
+        s.answer = l1_answer(rk, std::move(e), *current);
       } else {
-        unchecked = std::move(e);
-        from_l1 = true;
+        s.unchecked = std::move(e);
+        s.from_l1 = true;
       }
+      return;
     }
   }
-  if (!answer && !unchecked) {
-    if (!c.redis_) {
-      answer = ReadResult{};
+  if (!redis_) s.answer = ReadResult{};
+}
+
+asio::awaitable<Result<resp::Reply>> Cache::Impl::get_l2(const std::string& rk, Lookup kind,
+                                                         LookupState& s) {
+  if (l1_) s.ticket = l1_->begin_load(rk);
+  // Tracked when L1 keeps it, or for a fleet-lock waiter, woken by its change.
+  auto read = tracked_read(track_data() || kind == Lookup::lock_wait);
+  s.prefixed = read.prefixed;
+  read.request.push("GET", rk);
+  return redis_->exec(std::move(read.request));
+}
+
+void Cache::Impl::take_l2(const std::string& rk, const Result<resp::Reply>& reply, LookupState& s) {
+  const auto value = reply ? TrackedRead::reply(*reply, s.prefixed) : resp::ReplyView{};
+  if (!reply || value.is_error()) {
+    if (!reply) spdlog::debug("cache {}: redis: {}", options_.ns, reply.error().message());
+    const error_code ec = Errc::redis_unavailable;
+    if (auto fallback = from_shelf(rk, ec)) {
+      s.answer = std::move(*fallback);
     } else {
-      if (c.l1_) ticket = c.l1_->begin_load(rk);
-      // Tracked when L1 keeps it, or for a fleet-lock waiter, woken by its change.
-      auto read = c.tracked_read(c.track_data() || kind == Lookup::lock_wait);
-      read.request.push("GET", rk);
-      // The client's operation, awaited here: no frame of exec() in between.
-      auto reply = co_await c.redis_->exec(std::move(read.request));
-      if (!reply || read.reply(*reply).is_error()) {
-        if (!reply) spdlog::debug("cache {}: redis: {}", c.options_.ns, reply.error().message());
-        const error_code ec = Errc::redis_unavailable;
-        if (auto fallback = c.from_shelf(rk, ec)) {
-          answer = std::move(*fallback);
-        } else {
-          answer = Result<ReadResult>(ec);
-        }
-      } else {
-        FromL2 found = c.decode_l2(rk, read.reply(*reply));
-        if (!found.entry) {
-          answer = std::move(found.miss);
-        } else if (auto current = c.known_tags_current(*found.entry)) {
-          answer = c.l2_answer(std::move(found.entry), *current, ticket, found.now);
-        } else {
-          unchecked = std::move(found.entry);
-        }
-      }
+      s.answer = Result<ReadResult>(ec);
     }
+    return;
   }
-  if (!answer) {
-    auto current = co_await c.tags_current(unchecked);
-    answer = from_l1 ? c.l1_answer(rk, std::move(unchecked), current)
-                     : c.l2_answer(std::move(unchecked), current, ticket, c.clock_.wall_now());
+  FromL2 found = decode_l2(rk, value);
+  if (!found.entry) {
+    s.answer = std::move(found.miss);
+  } else if (auto current = known_tags_current(*found.entry)) {
+    s.answer = l2_answer(std::move(found.entry), *current, s.ticket, found.now);
+  } else {
+    s.unchecked = std::move(found.entry);
   }
-  if (kind == Lookup::user_key) c.count_read(*answer);
-  co_return std::move(*answer);
+}
+
+void Cache::Impl::settle(const std::string& rk, const Result<bool>& current, LookupState& s) {
+  s.answer = s.from_l1 ? l1_answer(rk, std::move(s.unchecked), current)
+                       : l2_answer(std::move(s.unchecked), current, s.ticket, clock_.wall_now());
 }
 
 asio::awaitable<std::optional<ReadResult>> Cache::Impl::read_l1(const std::string& rk) {
