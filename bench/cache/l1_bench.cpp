@@ -7,6 +7,7 @@
 #include "tiercache/cache/l1.hpp"
 
 #include "cache/l1/simulator.hpp"
+#include "support/google_benchmark.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -183,14 +184,7 @@ void print_trace_ratios() {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifndef NDEBUG
-  std::printf("WARNING: assertions on (not a Release build); figures are not representative\n");
-#endif
-  std::printf("machine: %u hardware threads\n", std::thread::hardware_concurrency());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
+  if (const int rc = bench::run_google_benchmarks(argc, argv); rc != 0) return rc;
   std::printf("\n");
   print_hit_percentiles(10'000);
   print_hit_percentiles(kKeys);

@@ -16,6 +16,8 @@
 #include "tiercache/metrics/slow_log.hpp"
 #include "tiercache/metrics/text_format.hpp"
 
+#include "support/google_benchmark.hpp"
+
 #include <benchmark/benchmark.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -236,14 +238,6 @@ BENCHMARK(BM_CacheGetL1Hit<Metrics::on_with_request>)
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifndef NDEBUG
-  std::printf("WARNING: assertions on (not a Release build); figures are not representative\n");
-#endif
-  std::printf("machine: %u hardware threads; metrics cells per sharded value: %zu\n",
-              std::thread::hardware_concurrency(), detail::shard_count());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return tiercache::bench::run_google_benchmarks(
+      argc, argv, "metrics cells per sharded value: " + std::to_string(detail::shard_count()));
 }

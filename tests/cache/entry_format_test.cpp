@@ -6,7 +6,6 @@
 #include <xxhash.h>
 
 #include <chrono>
-#include <cstdio>
 #include <random>
 #include <string>
 
@@ -249,19 +248,6 @@ TEST(EntryFormatTest, EveryErrorHasAMessage) {
     EXPECT_EQ(m.find("unknown error"), std::string::npos) << v;
     EXPECT_GT(m.size(), 30U) << v;
   }
-}
-
-// The figure quoted in src/cache/entry_format.cpp: what the checksum costs per byte.
-TEST(EntryFormatTest, ChecksumCostsLittleNextToARoundTrip) {
-  const std::string data = random_bytes(1 << 20);
-  std::uint64_t sink = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 64; ++i) sink += XXH3_64bits(data.data(), data.size());
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  const double ns_per_byte = took.count() * 1e9 / (64.0 * static_cast<double>(data.size()));
-  std::printf("XXH3-64: %.3f ns/byte, %.0f ns per KiB (sink %llu)\n", ns_per_byte,
-              ns_per_byte * 1024, static_cast<unsigned long long>(sink & 1));
-  EXPECT_LT(ns_per_byte, 5.0);  // generous: sanitizer builds are slow too
 }
 
 }  // namespace

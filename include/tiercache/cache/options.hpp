@@ -42,9 +42,10 @@ struct Options {
   // the staleness bound without invalidations. 0 turns L1 off in that case. Default: 1 s.
   std::chrono::milliseconds untracked_l1_ttl = 1s;
   // Payloads at or above this size are compressed with `compression`. Default: 1 KiB, lz4: on a
-  // cache's hot path every hit decompresses, and lz4 decodes a 1 KiB JSON value in ~0.3 us
-  // against ~7 us for zstd; at 1 KiB that costs the client about what the smaller reply saves
-  // Redis (cache_bench, decision 0007). zstd saves more Redis memory for large, cold values.
+  // cache's hot path every hit decompresses, and lz4 decodes a 1 KiB JSON entry in ~0.3 us
+  // against ~2 us for zstd (bench/cache/entry_bench); at 1 KiB that costs the client about what
+  // the smaller reply saves Redis (cache_bench, decision 0007). zstd saves more Redis memory for
+  // large, cold values.
   std::size_t compression_threshold = 1024;
   Compression compression = Compression::lz4;
   // Each TTL is shortened by a random fraction up to this, so entries written together do not
