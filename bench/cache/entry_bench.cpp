@@ -54,8 +54,7 @@ EncodeOptions with(Compression c) { return EncodeOptions{.compression = c}; }
 void BM_Checksum(benchmark::State& state) {
   const std::string data = json_of_size(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(XXH3_64bits(data.data(), data.size()));
-  state.SetBytesProcessed(
-      static_cast<std::int64_t>(state.iterations() * static_cast<std::int64_t>(data.size())));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
 }
 BENCHMARK(BM_Checksum)->Arg(256)->Arg(1 << 10)->Arg(16 << 10)->Arg(256 << 10);
 
@@ -73,8 +72,7 @@ void decode(benchmark::State& state, Compression c, bool verify) {
     if (!decoded) state.SkipWithError("decode failed");
     benchmark::DoNotOptimize(decoded);
   }
-  state.SetBytesProcessed(
-      static_cast<std::int64_t>(state.iterations() * static_cast<std::int64_t>(e.value.size())));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(e.value.size()));
   state.counters["stored"] = static_cast<double>(bytes->size());
 }
 void BM_DecodeNone(benchmark::State& state) { decode(state, Compression::none, true); }
@@ -97,8 +95,7 @@ void encode(benchmark::State& state, Compression c) {
     if (!bytes) state.SkipWithError("encode failed");
     benchmark::DoNotOptimize(bytes);
   }
-  state.SetBytesProcessed(
-      static_cast<std::int64_t>(state.iterations() * static_cast<std::int64_t>(e.value.size())));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(e.value.size()));
 }
 void BM_EncodeNone(benchmark::State& state) { encode(state, Compression::none); }
 void BM_EncodeLz4(benchmark::State& state) { encode(state, Compression::lz4); }
