@@ -40,7 +40,8 @@ asio::awaitable<Result<std::vector<ReadResult>>> read_many(std::shared_ptr<Cache
   auto read = self->tracked_read(self->track_data());
   read.request.push_range("MGET", "", rks);
   auto reply = co_await self->exec(std::move(read.request));
-  if (!reply || read.reply(*reply).is_error() || read.reply(*reply).size() != rks.size()) {
+  const resp::ReplyView values = reply ? read.reply(*reply) : resp::ReplyView{};
+  if (!reply || values.is_error() || values.size() != rks.size()) {
     const error_code ec = reply ? error_code(Errc::redis_unavailable) : reply.error();
     for (std::size_t j = 0; j < missing.size(); ++j) {
       auto fallback = self->from_shelf(rks[j], ec);
@@ -50,7 +51,7 @@ asio::awaitable<Result<std::vector<ReadResult>>> read_many(std::shared_ptr<Cache
     co_return results;
   }
   std::size_t j = 0;
-  for (const auto element : read.reply(*reply)) {
+  for (const auto element : values) {
     results[missing[j]] = co_await self->accept_l2(rks[j], element, tickets[j]);
     ++j;
   }
