@@ -52,7 +52,7 @@ asio::awaitable<Result<std::vector<ReadResult>>> read_many(std::shared_ptr<Cache
   }
   std::size_t j = 0;
   for (const auto element : values) {
-    results[missing[j]] = co_await self->accept_l2(rks[j], element, tickets[j]);
+    results[missing[j]] = co_await self->accept_l2(rks[j], element, std::move(tickets[j]));
     ++j;
   }
   co_return results;

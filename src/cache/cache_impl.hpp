@@ -84,27 +84,29 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
     bool prefixed = false;  // the GET's reply follows CLIENT CACHING YES's
     std::optional<LoadTicket> ticket;
   };
-  // L1's copy of rk: the answer, or an entry to check; neither when Redis must be asked.
-  void probe_l1(const std::string& rk, LookupState& s);
+  // Whether L1 holds a copy of rk; if so, s has the answer, or the entry to check.
+  bool probe_l1(const std::string& rk, LookupState& s);
   // The GET of rk, its load ticket taken first; the client's operation itself, for lookup to await.
   [[nodiscard]] asio::awaitable<Result<resp::Reply>> get_l2(const std::string& rk, Lookup kind,
                                                             LookupState& s);
   // What the GET answered: the answer (a miss, a fallback, a checked entry) or an entry to check.
   void take_l2(const std::string& rk, const Result<resp::Reply>& reply, LookupState& s);
+  // take_l2 for a value Redis sent (a string or null): a miss, a checked entry, or one to check.
+  void take_entry(const std::string& rk, resp::ReplyView value, LookupState& s);
   // The answer for s.unchecked once Redis said whether its tags are current.
   void settle(const std::string& rk, const Result<bool>& current, LookupState& s);
   // The L1 copy of rk if it has one, checked against its tags (an invalidated copy is dropped
-  // and reported as a miss); nullopt when L1 has none.
+  // and reported as a miss); nullopt when L1 has none. lookup's steps, for get_many.
   [[nodiscard]] asio::awaitable<std::optional<ReadResult>> read_l1(const std::string& rk);
   // The answer for L1's copy e of rk once its tags were checked: current, served; not current,
   // dropped from L1 and a miss; the check failed (Redis), served, flagged degraded.
   ReadResult l1_answer(const std::string& rk, std::shared_ptr<const Entry> e,
                        const Result<bool>& current);
   // What Redis's GET of rk answered (a string or null) as a read result: decoded, expiry and
-  // tags checked, and given to L1 under `ticket`.
+  // tags checked, and given to L1 under `ticket`. lookup's steps, for get_many.
   [[nodiscard]] asio::awaitable<ReadResult> accept_l2(const std::string& rk, resp::ReplyView value,
-                                                      const std::optional<LoadTicket>& ticket);
-  // accept_l2 in two steps around the tag check. decode_l2: the entry in `value`, not yet
+                                                      std::optional<LoadTicket> ticket);
+  // take_entry in two steps around the tag check. decode_l2: the entry in `value`, not yet
   // checked against its tags; or none, and `miss` is the answer (null, unreadable, expired).
   // `now` is the wall time its expiry was checked at, for l2_answer when no await came between
   // (one clock read a hit: ~25 ns each on a VM).

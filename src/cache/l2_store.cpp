@@ -197,11 +197,14 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
   }
 
   LookupState s;
-  c.probe_l1(rk, s);
-  if (!s.answer && !s.unchecked) {
-    // The client's operation, awaited here: no frame of exec() in between.
-    auto reply = co_await c.get_l2(rk, kind, s);
-    c.take_l2(rk, reply, s);
+  if (!c.probe_l1(rk, s)) {
+    if (!c.redis_) {
+      s.answer = ReadResult{};  // no copy in L1 and no Redis to ask: a miss
+    } else {
+      // The client's operation, awaited here: no frame of exec() in between.
+      auto reply = co_await c.get_l2(rk, kind, s);
+      c.take_l2(rk, reply, s);
+    }
   }
   if (!s.answer) {
     auto current = co_await c.tags_current(s.unchecked);
@@ -211,19 +214,17 @@ asio::awaitable<Result<ReadResult>> Cache::Impl::lookup(std::shared_ptr<Impl> se
   co_return std::move(*s.answer);
 }
 
-void Cache::Impl::probe_l1(const std::string& rk, LookupState& s) {
-  if (l1_) {
-    if (auto e = l1_->get(rk)) {
-      if (auto current = known_tags_current(*e)) {
-        s.answer = l1_answer(rk, std::move(e), *current);
-      } else {
-        s.unchecked = std::move(e);
-        s.from_l1 = true;
-      }
-      return;
-    }
+bool Cache::Impl::probe_l1(const std::string& rk, LookupState& s) {
+  if (!l1_) return false;
+  auto e = l1_->get(rk);
+  if (!e) return false;
+  if (auto current = known_tags_current(*e)) {
+    s.answer = l1_answer(rk, std::move(e), *current);
+  } else {
+    s.unchecked = std::move(e);
+    s.from_l1 = true;
   }
-  if (!redis_) s.answer = ReadResult{};
+  return true;
 }
 
 asio::awaitable<Result<resp::Reply>> Cache::Impl::get_l2(const std::string& rk, Lookup kind,
@@ -248,6 +249,10 @@ void Cache::Impl::take_l2(const std::string& rk, const Result<resp::Reply>& repl
     }
     return;
   }
+  take_entry(rk, value, s);
+}
+
+void Cache::Impl::take_entry(const std::string& rk, resp::ReplyView value, LookupState& s) {
   FromL2 found = decode_l2(rk, value);
   if (!found.entry) {
     s.answer = std::move(found.miss);
@@ -264,12 +269,13 @@ void Cache::Impl::settle(const std::string& rk, const Result<bool>& current, Loo
 }
 
 asio::awaitable<std::optional<ReadResult>> Cache::Impl::read_l1(const std::string& rk) {
-  if (!l1_) co_return std::nullopt;
-  auto e = l1_->get(rk);
-  if (!e) co_return std::nullopt;
-  if (auto current = known_tags_current(*e)) co_return l1_answer(rk, std::move(e), *current);
-  auto current = co_await tags_current(e);
-  co_return l1_answer(rk, std::move(e), current);
+  LookupState s;
+  if (!probe_l1(rk, s)) co_return std::nullopt;
+  if (!s.answer) {
+    auto current = co_await tags_current(s.unchecked);
+    settle(rk, current, s);
+  }
+  co_return std::move(**s.answer);  // an L1 answer is never an error
 }
 
 ReadResult Cache::Impl::l1_answer(const std::string& rk, std::shared_ptr<const Entry> e,
@@ -299,14 +305,14 @@ std::optional<ReadResult> Cache::Impl::from_shelf(const std::string& rk, error_c
 }
 
 asio::awaitable<ReadResult> Cache::Impl::accept_l2(const std::string& rk, resp::ReplyView value,
-                                                   const std::optional<LoadTicket>& ticket) {
-  FromL2 found = decode_l2(rk, value);
-  if (!found.entry) co_return std::move(found.miss);
-  if (auto current = known_tags_current(*found.entry)) {
-    co_return l2_answer(std::move(found.entry), *current, ticket, found.now);
+                                                   std::optional<LoadTicket> ticket) {
+  LookupState s{.ticket = std::move(ticket)};
+  take_entry(rk, value, s);
+  if (!s.answer) {
+    auto current = co_await tags_current(s.unchecked);
+    settle(rk, current, s);
   }
-  auto current = co_await tags_current(found.entry);
-  co_return l2_answer(std::move(found.entry), current, ticket, clock_.wall_now());
+  co_return std::move(**s.answer);  // an entry's answer is never an error
 }
 
 Cache::Impl::FromL2 Cache::Impl::decode_l2(const std::string& rk, resp::ReplyView value) const {
