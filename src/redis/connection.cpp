@@ -155,6 +155,9 @@ void Connection::Impl::add(resp::Request request, Handler handler) {
   pending_.store(mux_.pending(), std::memory_order_relaxed);
   wake_watchdog(deadline);
   if (phase_ != Phase::connected) return;
+  // Asked by a caller that deliver() is resuming: deliver() sends what its callers asked, in one
+  // write, when it has handed over its replies.
+  if (delivering_) return;
   // Alone on an idle link: send it now rather than through the writer coroutine, which costs a
   // scheduler round and a poll of the reactor. Under load the writer batches as before.
   if (writer_idle_ && mux_.pending() == 1 && write_now()) return;
@@ -193,6 +196,12 @@ void Connection::Impl::deliver() {
     delivering_now_.clear();
   }
   delivering_ = false;
+  if (phase_ == Phase::connected && mux_.has_waiting()) flush();
+}
+
+void Connection::Impl::flush() {
+  if (!writing_ && unsent().empty() && write_now()) return;
+  wake_writer();
 }
 
 void Connection::Impl::do_stop() {

@@ -70,6 +70,9 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   // Writes the waiting requests with one non-blocking send while the writer is idle (plain TCP
   // or unix socket only). False when it cannot (TLS, no socket): the caller wakes the writer.
   bool write_now();
+  // Sends the waiting requests: from here, now, when no write is in progress (write_now), else
+  // through the writer, woken.
+  void flush();
   // Every waiting request, now counted as written (the watchdog told of the link deadline),
   // into out_ as one gathered write. REQUIRES: mux_.has_waiting() and nothing unsent.
   void take_batch();
@@ -104,7 +107,8 @@ class Connection::Impl : public std::enable_shared_from_this<Impl>, public detai
   resp::Reader reader_;
   Phase phase_ = Phase::idle;
   bool spawned_ = false;
-  bool writer_idle_ = false;
+  bool writer_idle_ = false;  // the writer waits on its doorbell
+  bool writing_ = false;      // the writer has an async_write in progress over out_
   // The write in progress: buffers over the multiplexer's pieces. What write_now could not send
   // stays here, from out_next_, and the writer sends it first.
   std::vector<asio::const_buffer> out_;

@@ -76,6 +76,7 @@ asio::awaitable<void> Connection::Impl::run(std::shared_ptr<Impl> self) {
     ec = co_await run_session();
     close_transport();
     out_next_ = out_.size();  // the rest of a batch the lost link may or may not have carried
+    writing_ = false;         // the writer may have ended inside its write
     protocol_.store(0, std::memory_order_relaxed);
     if (phase_ == Phase::stopped) {
       ec = Errc::stopped;
@@ -264,13 +265,15 @@ asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
     std::size_t matched = 0;
     for (;;) {
       if (matched == kDeliverSlice) {
-        // Hand this slice to its callers; if they queued new requests, let the writer send
-        // them before the rest of the batch is delivered, so Redis works while we do.
+        // Hand this slice to its callers. What they ask next leaves before the rest of the
+        // batch is delivered, so that Redis works on it while we do: deliver() sends it, or,
+        // when it cannot (TLS, a write in progress), wakes the writer, which must then run
+        // before we go on. Through the strand's executor: a post to the strand itself would
+        // run this coroutine again at once, ahead of the writer.
         matched = 0;
         deliver();
-        if (writer_idle_ && mux_.has_waiting()) {
-          wake_writer();
-          co_await asio::post(strand_, asio::use_awaitable);
+        if (mux_.has_waiting()) {
+          co_await asio::post(strand_.get_inner_executor(), asio::use_awaitable);
         }
       }
       auto next = reader_.next();
@@ -362,11 +365,13 @@ asio::awaitable<error_code> Connection::Impl::write_loop(Stream& stream) {
       // One buffer as itself: Asio's single-buffer path, without the 64-entry buffer array its
       // operation for a sequence carries.
       std::tuple<error_code, std::size_t> written;
+      writing_ = true;
       if (unsent().size() == 1) {
         written = co_await asio::async_write(stream, unsent().front(), use_tuple);
       } else {
         written = co_await asio::async_write(stream, unsent(), use_tuple);
       }
+      writing_ = false;
       out_next_ = out_.size();
       const auto [ec, n] = written;
       if (ec) {
