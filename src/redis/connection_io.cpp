@@ -17,6 +17,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -32,7 +33,8 @@
 namespace tiercache::redis {
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Awaited as an operation, not through use_awaitable: no coroutine frame per read or write.
+constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 constexpr std::size_t kReadSize = 64 << 10;
 // Replies delivered before the writer may send what their callers asked next (see read_loop).
 constexpr std::size_t kDeliverSlice = 32;
