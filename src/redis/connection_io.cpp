@@ -3,9 +3,10 @@
 //
 // Writer: sleeps on a timer used as a doorbell; when woken it writes every waiting request with
 // one gathered async_write (small payloads copied together, large ones from where they lie),
-// while the next batch accumulates in the queue.
+// while the next batch accumulates in the queue. (What the callers of delivered replies ask
+// next leaves from deliver() itself when no write is in progress: Impl::flush.)
 // Reader: reads into the Reader's own buffer and parses every complete reply in it before
-// reading again, then delivers the completions in one pass. Watchdog: one timer per link, set
+// reading again, delivering the completions 32 at a time. Watchdog: one timer per link, set
 // to the earliest request deadline or the link deadline (oldest written request + link_timeout);
 // it completes late requests with reply_timeout and closes a link that stopped answering.
 // Connect: one timer bounds resolve, TCP connect, TLS handshake and the Redis handshake; when it
