@@ -10,8 +10,11 @@
 #include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <string>
+#include <string_view>
 
 namespace tiercache::redis {
 namespace {
@@ -28,19 +31,24 @@ class RoundServer {
  public:
   std::string operator()(std::string_view in) {
     std::string out;
-    for (const auto& cmd : test::FakeServer::parse_commands(in)) {
-      if (cmd.front() == "HELLO") {
-        out += test::FakeServer::hello_reply();
-      } else if (cmd.front() == "GET" && ++waiting_ == kCallers) {
-        for (; waiting_ > 0; --waiting_) out += "$1\r\nv\r\n";
-      } else if (cmd.front() != "GET") {
-        out += "+OK\r\n";
-      }
+    for (const auto& cmd : test::FakeServer::parse_commands(in)) {  // the handshake's
+      if (cmd.front() == "HELLO") out += test::FakeServer::hello_reply();
+      if (cmd.front() != "HELLO" && cmd.front() != "GET") out += "+OK\r\n";
     }
+    // GETs are counted in the byte stream, not per chunk: TCP may split one between two.
+    static constexpr std::string_view kGet = "\r\nGET\r\n";
+    stream_.append(in);
+    for (auto at = stream_.find(kGet); at != std::string::npos;
+         at = stream_.find(kGet, at + kGet.size())) {
+      if (++waiting_ < kCallers) continue;
+      for (; waiting_ > 0; --waiting_) out += "$1\r\nv\r\n";
+    }
+    stream_.erase(0, stream_.size() - std::min(stream_.size(), kGet.size() - 1));
     return out;
   }
 
  private:
+  std::string stream_;  // the tail that may hold the start of a GET
   std::size_t waiting_ = 0;
 };
 
