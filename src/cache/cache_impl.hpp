@@ -74,9 +74,9 @@ class Cache::Impl : public std::enable_shared_from_this<Cache::Impl> {
                                                                   std::string key, Lookup kind);
   // What lookup carries across its awaits. Its steps between them are plain functions, because
   // g++ keeps every local of a coroutine in its frame: lookup's frame must stay under the
-  // 1,020 bytes Asio's per-thread recycling allocator takes back, or each get pays a memalign
-  // and a free for it, and evicts the recycled frame of the client's operation as well
-  // (tests/cache/cache_allocation_test.cpp fails when it does not).
+  // 1,020 bytes Asio's per-thread recycling allocator takes back, or each get pays an
+  // aligned_alloc and a free for it, and evicts the recycled frame of the client's operation as
+  // well (tests/cache/cache_allocation_test.cpp fails when it does not).
   struct LookupState {
     std::optional<Result<ReadResult>> answer;  // set once the answer is known
     // An entry only Redis can tell is current (its tags): L1's copy (from_l1), or Redis's.

@@ -276,7 +276,7 @@ asio::awaitable<error_code> Connection::Impl::read_loop(Stream& stream) {
         matched = 0;
         deliver();
         if (mux_.has_waiting()) {
-          co_await asio::post(strand_.get_inner_executor(), asio::use_awaitable);
+          co_await asio::post(strand_.get_inner_executor(), asio::deferred);
         }
       }
       auto next = reader_.next();
