@@ -18,6 +18,7 @@
 //   --side=ours|baseline|both   measure only the decisions or only the trivial EVALSHA (the other
 //                      side's columns print 0): for a profiler, whose cost is then one side's
 //   --max-batch=N      Policy::max_batch of the Limiters (default: the Policy's default)
+//   --max-in-flight=N  Policy::max_in_flight of the Limiters (default: the Policy's default)
 
 #include "tiercache/ratelimit/limiter.hpp"
 #include "tiercache/redis/client.hpp"
@@ -227,13 +228,14 @@ struct Options {
   std::optional<std::uint32_t> limit;
   bool ours = true, baseline = true;
   std::optional<std::uint32_t> max_batch;
+  std::optional<std::uint32_t> max_in_flight;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "ratelimit_bench: %s\nusage: ratelimit_bench [decisions-per-case] "
                "[--redis=HOST:PORT|--redis=unix:PATH] [--algorithm=NAME] [--limit=N] "
-               "[--side=ours|baseline|both] [--max-batch=N]\n",
+               "[--side=ours|baseline|both] [--max-batch=N] [--max-in-flight=N]\n",
                why);
   std::exit(2);
 }
@@ -268,6 +270,10 @@ Options parse_options(int argc, char** argv) {
       const unsigned long n = std::strtoul(v.c_str(), nullptr, 10);
       if (n == 0 || n > 1000) usage("--max-batch wants a number from 1 to 1000");
       o.max_batch = static_cast<std::uint32_t>(n);
+    } else if (value("--max-in-flight=")) {
+      const unsigned long n = std::strtoul(v.c_str(), nullptr, 10);
+      if (n == 0 || n > 16) usage("--max-in-flight wants a number from 1 to 16");
+      o.max_in_flight = static_cast<std::uint32_t>(n);
     } else if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string_view::npos) {
       o.total = std::strtoull(argv[i], nullptr, 10);
     } else {
@@ -353,6 +359,7 @@ int main(int argc, char** argv) {
                                .key_prefix = "rl:" + std::to_string(limit) + ":" +
                                              std::string(ratelimit::to_string(algorithm)) + ":"};
       if (options.max_batch) policy.max_batch = *options.max_batch;
+      if (options.max_in_flight) policy.max_in_flight = *options.max_in_flight;
       ratelimit::Limiter limiter(client, std::move(policy));
       const Operation ours = [&](const std::string& key) { return decide(limiter, key); };
       Figures f, base;

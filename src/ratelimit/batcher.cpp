@@ -72,6 +72,7 @@ Batcher::Batcher(std::shared_ptr<redis::AnyClient> redis, const Policy& policy)
       by_slot_(!redis_->cross_slot_allowed()),
       limit_(policy.max_cost()),
       max_batch_(policy.max_batch),
+      max_in_flight_(policy.max_in_flight),
       fixed_(fixed_arguments(policy)) {}
 
 void Batcher::submit(std::shared_ptr<Pending> pending) {
@@ -87,13 +88,13 @@ void Batcher::submit(std::shared_ptr<Pending> pending) {
   {
     std::lock_guard lock(mu_);
     Lane& lane = lanes_[lane_id];
-    if (lane.in_flight) {
+    if (lane.in_flight >= max_in_flight_ || !lane.waiting.empty()) {
       lane.waiting.push_back(std::move(pending));
       return;
     }
-    lane.in_flight = true;
+    ++lane.in_flight;
   }
-  // Nothing in flight: this one leaves at once, alone (no timer, no added latency).
+  // Room in flight and nobody ahead: this one leaves at once, alone (no timer, no added latency).
   batch->lane = lane_id;
   batch->pendings.push_back(std::move(pending));
   send(std::move(batch));
@@ -113,8 +114,7 @@ std::shared_ptr<Batcher::Batch> Batcher::take_next(std::uint32_t lane) {
     waiting.pop_front();
   }
   if (!batch->pendings.empty()) return batch;
-  at->second.in_flight = false;
-  if (by_slot_) lanes_.erase(at);  // a cluster's slots come and go
+  if (--at->second.in_flight == 0 && by_slot_) lanes_.erase(at);  // a cluster's slots come and go
   return nullptr;
 }
 

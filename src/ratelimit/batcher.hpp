@@ -1,6 +1,7 @@
 #pragma once
-// Batcher: a Limiter's way to Redis. Decisions queue here; when no script call is in flight (per
-// hash slot on a cluster) they leave at once, else together in the next call, when the one in
+// Batcher: a Limiter's way to Redis. Decisions queue here; while fewer than
+// Policy::max_in_flight script calls are in flight (per hash slot on a cluster) and none waits,
+// one leaves at once, alone; else they wait and leave together in the next call, when one in
 // flight returns: at most Policy::max_batch per EVALSHA, decided in order by one batch script
 // (max_batch 1: each at once, pipelined, no queue).
 // Use: auto batcher = std::make_shared<Batcher>(redis, policy);
@@ -146,15 +147,16 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
     std::vector<std::shared_ptr<Pending>> pendings;
   };
 
-  // The decisions of one hash slot (all of them on one server) that wait for its call in flight.
+  // The decisions of one hash slot (all of them on one server) that wait for a call in flight.
   struct Lane {
-    bool in_flight = false;
+    std::uint32_t in_flight = 0;  // script calls sent and not answered; waiting implies >= 1
     std::deque<std::shared_ptr<Pending>> waiting;
   };
 
   void submit(std::shared_ptr<Pending> pending);
-  // The next batch of `lane` (its waiting decisions not cancelled, at most max_batch), or null
-  // when none waits, and then the lane has nothing in flight.
+  // Called as one of `lane`'s calls returns: the next batch (its waiting decisions not
+  // cancelled, at most max_batch), which takes the returned call's place in flight; or null when
+  // none waits, and then the lane has one call fewer in flight.
   std::shared_ptr<Batch> take_next(std::uint32_t lane);
   void send(std::shared_ptr<Batch> batch);
   void on_reply(std::shared_ptr<Batch> batch, error_code ec, const resp::Reply& reply);
@@ -167,6 +169,7 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
   const bool by_slot_;  // a cluster: one batch holds keys of one hash slot only
   const std::uint32_t limit_;
   const std::size_t max_batch_;
+  const std::uint32_t max_in_flight_;
   // The script's fixed arguments, worked out once as text (see batcher.cpp).
   const std::vector<std::string> fixed_;
 

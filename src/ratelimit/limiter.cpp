@@ -147,6 +147,9 @@ Limiter::Limiter(std::shared_ptr<redis::AnyClient> redis, Policy policy, const C
   if (policy.max_batch == 0 || policy.max_batch > 1000) {
     throw std::invalid_argument("ratelimit::Policy: max_batch must be between 1 and 1000");
   }
+  if (policy.max_in_flight == 0 || policy.max_in_flight > 16) {
+    throw std::invalid_argument("ratelimit::Policy: max_in_flight must be between 1 and 16");
+  }
   state_ = std::make_shared<State>(std::move(redis), std::move(policy), clock);
 }
 

@@ -209,7 +209,7 @@ void read_ratelimits(const toml::table& t, Config& c) {
       bad("ratelimits." + name, node, "a rate limit name is 1-64 of [A-Za-z0-9_.-]");
     }
     const toml::table& rt = table_of(node, "ratelimits." + name);
-    only_keys(rt, prefix, {"limit", "window", "burst", "algorithm", "max_batch"});
+    only_keys(rt, prefix, {"limit", "window", "burst", "algorithm", "max_batch", "max_in_flight"});
     RateLimitConfig r{.name = name};
     if (const auto* n = rt.get("limit")) {
       r.limit = static_cast<std::uint32_t>(int_of(*n, prefix + "limit", 1, 1'000'000'000));
@@ -227,6 +227,9 @@ void read_ratelimits(const toml::table& t, Config& c) {
     }
     if (const auto* n = rt.get("max_batch")) {
       r.max_batch = static_cast<std::uint32_t>(int_of(*n, prefix + "max_batch", 1, 1000));
+    }
+    if (const auto* n = rt.get("max_in_flight")) {
+      r.max_in_flight = static_cast<std::uint32_t>(int_of(*n, prefix + "max_in_flight", 1, 16));
     }
     c.rate_limits.push_back(std::move(r));
   }

@@ -62,6 +62,8 @@ struct RateLimitConfig {
   std::string algorithm = "sliding_log";  // sliding_log | sliding_window | token_bucket
   // Most decisions one script call carries (ratelimit::Policy::max_batch); 1: no batching.
   std::uint32_t max_batch = 64;
+  // Most script calls in flight at once (ratelimit::Policy::max_in_flight).
+  std::uint32_t max_in_flight = 2;
 };
 
 struct Limits {

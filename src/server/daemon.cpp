@@ -124,7 +124,8 @@ void Daemon::start_limiters() {
                                                      .limit = rl.limit,
                                                      .window = rl.window,
                                                      .burst = rl.burst,
-                                                     .max_batch = rl.max_batch});
+                                                     .max_batch = rl.max_batch,
+                                                     .max_in_flight = rl.max_in_flight});
     services_.limiters.emplace(rl.name, limiter);
     namespaces_->collector().add_limiter(rl.name, std::move(limiter));
   }

@@ -3,7 +3,8 @@
 // batch decides exactly as the same calls one after another would: one key several times, peek
 // and allow mixed, cost > 1, a key of the wrong type failing alone. Also: a queued call that is
 // cancelled counts nothing, completions run on each caller's executor, callers on several
-// threads share batches and still get exactly the limit, and max_batch 1 turns batching off.
+// threads share batches and still get exactly the limit, max_batch 1 turns batching off, and with
+// two calls in flight (the default) the decisions still come out in order.
 #include "tiercache/ratelimit/error.hpp"
 #include "tiercache/ratelimit/limiter.hpp"
 
@@ -42,8 +43,11 @@ class LimiterBatchTest : public testing::TestWithParam<Algorithm> {
   LimiterBatchTest() : client_(test::make_client(io_.executor(), server_.config())) {}
   ~LimiterBatchTest() override { client_->stop(); }
 
-  Limiter make(Policy policy) {
+  // One call in flight unless said otherwise, so that a batch's composition is known: the first
+  // call leaves alone, the others together in the next (TwoCallsInFlight... covers the default).
+  Limiter make(Policy policy, std::uint32_t in_flight = 1) {
     policy.algorithm = GetParam();
+    policy.max_in_flight = in_flight;
     return Limiter(client_, std::move(policy));
   }
 
@@ -108,6 +112,22 @@ TEST_P(LimiterBatchTest, DecisionsThatWaitLeaveTogether) {
     ASSERT_TRUE(d);
     EXPECT_EQ(d->remaining, 980u) << i;
   }
+}
+
+// The default: while one call is in flight a second leaves at once, alone, and what comes after
+// waits for either to return. The calls share the client's one link, so Redis runs them in the
+// order they were sent, and the decisions come out as calls in a row.
+TEST_P(LimiterBatchTest, TwoCallsInFlightDecideInOrder) {
+  Limiter limiter = make({.limit = 5, .window = 60s}, 2);
+  const std::vector<Result<Decision>> d = together(limiter, std::vector<Call>(10, {.key = "k"}));
+  EXPECT_EQ(limiter.stats().batches, 3u);  // the first two alone, then the other eight together
+  EXPECT_EQ(limiter.stats().batched_decisions, 10u);
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(d[i]) << i;
+    EXPECT_EQ(d[i]->allowed, i < 5) << i;
+    EXPECT_EQ(d[i]->remaining, i < 5 ? 4 - i : 0) << i;
+  }
+  EXPECT_EQ(io_.run(limiter.peek("k"))->remaining, 0u);
 }
 
 TEST_P(LimiterBatchTest, OneKeySeveralTimesInABatchDecidesAsCallsInARow) {
@@ -294,13 +314,16 @@ TEST_P(LimiterBatchTest, ABatchIsCutAtMaxBatch) {
   EXPECT_EQ(limiter.stats().batched_decisions, 10u);
 }
 
-TEST(LimiterBatchPolicyTest, RejectsAMaxBatchOutOfRange) {
+TEST(LimiterBatchPolicyTest, RejectsAMaxBatchOrMaxInFlightOutOfRange) {
   tiercache::test::RedisServer server;
   test::IoThreads io;
   auto client = test::make_client(io.executor(), server.config());
   EXPECT_THROW(Limiter(client, {.max_batch = 0}), std::invalid_argument);
   EXPECT_THROW(Limiter(client, {.max_batch = 1001}), std::invalid_argument);
   EXPECT_NO_THROW(Limiter(client, {.max_batch = 1000}));
+  EXPECT_THROW(Limiter(client, {.max_in_flight = 0}), std::invalid_argument);
+  EXPECT_THROW(Limiter(client, {.max_in_flight = 17}), std::invalid_argument);
+  EXPECT_NO_THROW(Limiter(client, {.max_in_flight = 16}));
   client->stop();
 }
 

@@ -80,6 +80,7 @@ limit = 20
 window = "1m"
 algorithm = "token_bucket"
 max_batch = 16
+max_in_flight = 1
 )",
                                "full.toml");
   EXPECT_EQ(c.listen_host, "0.0.0.0");
@@ -103,6 +104,7 @@ max_batch = 16
   ASSERT_EQ(c.rate_limits.size(), 1u);
   EXPECT_EQ(c.rate_limits[0].algorithm, "token_bucket");
   EXPECT_EQ(c.rate_limits[0].max_batch, 16u);
+  EXPECT_EQ(c.rate_limits[0].max_in_flight, 1u);
   ASSERT_TRUE(c.find_namespace("other").has_value());
   EXPECT_EQ(c.find_namespace("other")->default_ttl, 10min);
 }
@@ -139,6 +141,7 @@ TEST(ConfigTest, BadValuesNameTheFieldAndTheLine) {
       {"[namespaces.a]\ndefault_ttl = \"2d\"\nmax_ttl = \"1d\"\n", "namespaces.a.default_ttl", 2},
       {"[ratelimits.s]\nalgorithm = \"magic\"\n", "ratelimits.s.algorithm", 2},
       {"[ratelimits.s]\nmax_batch = 0\n", "ratelimits.s.max_batch", 2},
+      {"[ratelimits.s]\nmax_in_flight = 17\n", "ratelimits.s.max_in_flight", 2},
       {"[cache]\nmax_namespaces = 0\n", "cache.max_namespaces", 2},
   };
   for (const auto& c : cases) {
