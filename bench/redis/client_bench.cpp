@@ -3,7 +3,8 @@
 // redis-server with the same number of requests in flight (256 = -c 16 -P 16). Prints ops/s,
 // p50, p99, their ratio, our CPU time per operation (getrusage around our run), and the
 // server's CPU time per operation during each side's run (/proc/<pid>/stat): where the server
-// is the limit, the side that costs it less per operation goes faster.
+// is the limit, the side that costs it less per operation goes faster. Each case runs in four
+// rounds, the sides taking turns; every figure is the median of the four.
 // Run: build/rel/bench/client_bench [requests-per-case [links [case]]]   (see bench/README.md)
 // `case` runs one case only, for profiling: e.g. GET/100/256 (op/size/in-flight).
 
@@ -45,6 +46,11 @@ using tiercache::bench::in_flight_args;
 using tiercache::bench::process_cpu_seconds;
 using tiercache::bench::run_redis_benchmark;
 using tiercache::bench::summarize;
+
+// Each case runs in rounds, the two sides taking turns (ABBA), and each figure printed is the
+// median of its rounds: on a shared machine a drift of load over a case would otherwise fall on
+// whichever side ran second.
+constexpr std::size_t kRounds = 4;
 
 struct Run {
   redis::Client* client;
@@ -166,24 +172,42 @@ int main(int argc, char** argv) {
         if (!only.empty() && only != name) continue;
         const std::size_t n = in_flight == 1 ? requests / 5 : requests;
         if (!set) asio::co_spawn(io, seed_keys(&client, value), asio::use_future).get();
-        // The server's CPU microseconds per operation while `run` ran.
-        const auto server_us = [&](auto run) {
+        // One side's run of `n / kRounds` requests, with the server's CPU per operation meanwhile.
+        const auto with_server_cpu = [&](auto run) {
           const double before = process_cpu_seconds(server.pid());
           Figures f = run();
           const double used = process_cpu_seconds(server.pid()) - before;
-          return std::pair{f, before < 0 ? 0.0 : used * 1e6 / static_cast<double>(n)};
+          f.server_us_per_op = before < 0 ? 0.0 : used * 1e6 / static_cast<double>(n / kRounds);
+          return f;
         };
-        const auto [ours, ours_srv] =
-            server_us([&] { return run_ours(io, client, set, value, in_flight, n); });
-        const auto [base, base_srv] =
-            server_us([&] { return run_baseline(server.port(), set, size, in_flight, n); });
+        std::vector<Figures> ours_rounds, base_rounds;
+        for (std::size_t round = 0; round < kRounds; ++round) {
+          const auto ours_turn = [&] {
+            ours_rounds.push_back(with_server_cpu(
+                [&] { return run_ours(io, client, set, value, in_flight, n / kRounds); }));
+          };
+          const auto base_turn = [&] {
+            base_rounds.push_back(with_server_cpu(
+                [&] { return run_baseline(server.port(), set, size, in_flight, n / kRounds); }));
+          };
+          // ABBA: who goes first alternates, so that a drift of the machine falls on both alike.
+          if (round % 4 == 0 || round % 4 == 3) {
+            ours_turn();
+            base_turn();
+          } else {
+            base_turn();
+            ours_turn();
+          }
+        }
+        const Figures ours = tiercache::bench::median(ours_rounds);
+        const Figures base = tiercache::bench::median(base_rounds);
         std::printf(
             "%-4s %6zu %5zu | %11.0f %8.3f %8.3f %7.2f | %11.0f %8.3f %8.3f %7.2f | %6.2f %6.2f | "
             "%8.2f %8.2f%s\n",
-            set ? "SET" : "GET", size, in_flight, ours.ops, ours.p50_ms, ours.p99_ms, ours_srv,
-            base.ops, base.p50_ms, base.p99_ms, base_srv, base.ops > 0 ? ours.ops / base.ops : 0,
-            base.p50_ms > 0 ? ours.p50_ms / base.p50_ms : 0, ours.cpu_us_per_op, base.cpu_us_per_op,
-            ours.errors > 0 ? "  (errors!)" : "");
+            set ? "SET" : "GET", size, in_flight, ours.ops, ours.p50_ms, ours.p99_ms,
+            ours.server_us_per_op, base.ops, base.p50_ms, base.p99_ms, base.server_us_per_op,
+            base.ops > 0 ? ours.ops / base.ops : 0, base.p50_ms > 0 ? ours.p50_ms / base.p50_ms : 0,
+            ours.cpu_us_per_op, base.cpu_us_per_op, ours.errors > 0 ? "  (errors!)" : "");
         std::fflush(stdout);
       }
     }
@@ -191,7 +215,9 @@ int main(int argc, char** argv) {
   std::printf(
       "\nratio = ours/redis-benchmark throughput; p50x = ours/redis-benchmark p50; srv us = "
       "redis-server's CPU time per operation during that side's run; cpu us, r-b cpu = the "
-      "client's CPU time per operation (ours, redis-benchmark's).\n");
+      "client's CPU time per operation (ours, redis-benchmark's). Each figure is the median of %zu "
+      "rounds, the two sides taking turns.\n",
+      kRounds);
   client.stop();
   guard.reset();
   io.stop();

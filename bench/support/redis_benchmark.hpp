@@ -1,8 +1,10 @@
 #pragma once
 // The figures of one Redis benchmark case, ours or redis-benchmark's, and the two ways to get
-// them: summarize() over latencies we recorded, run_redis_benchmark() over redis-benchmark's CSV.
+// them: summarize() over latencies we recorded, run_redis_benchmark() over redis-benchmark's CSV;
+// median() of several rounds of one side.
 // Use: Figures ours = summarize(latencies, wall_s, cpu_s, errors);
 //      Figures base = run_redis_benchmark("-p 6379 -t get -n 100000" + in_flight_args(256), "GET");
+//      Figures typical = median(rounds);
 // Thread-safety: plain functions; run_redis_benchmark forks redis-benchmark (call it from main).
 
 #include "support/measure.hpp"
@@ -20,8 +22,30 @@ namespace tiercache::bench {
 
 struct Figures {
   double ops = 0, p50_ms = 0, p99_ms = 0, cpu_us_per_op = 0;
+  double server_us_per_op = 0;  // the server's CPU per operation meanwhile, where it was measured
   std::size_t errors = 0;
 };
+
+// Each figure's median over `rounds` (the mean of the middle two for an even count); the errors
+// of all of them.
+inline Figures median(const std::vector<Figures>& rounds) {
+  const auto mid = [&](double Figures::*field) {
+    std::vector<double> v;
+    for (const auto& f : rounds) v.push_back(f.*field);
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  Figures out;
+  out.ops = mid(&Figures::ops);
+  out.p50_ms = mid(&Figures::p50_ms);
+  out.p99_ms = mid(&Figures::p99_ms);
+  out.cpu_us_per_op = mid(&Figures::cpu_us_per_op);
+  out.server_us_per_op = mid(&Figures::server_us_per_op);
+  for (const auto& f : rounds) out.errors += f.errors;
+  return out;
+}
 
 // Ops/s, p50 and p99 (ms) and CPU per op of the latencies (ms) recorded by every caller over
 // `wall` seconds, during which this process used `cpu` seconds.
