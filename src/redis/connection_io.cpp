@@ -11,13 +11,14 @@
 // it completes late requests with reply_timeout and closes a link that stopped answering.
 // Connect: one timer bounds resolve, TCP connect, TLS handshake and the Redis handshake; when it
 // fires it closes the socket, so whatever step is running fails and reads as connect_timeout.
+// Every socket is opened close-on-exec, as Go, Rust and Python open theirs: a child the
+// application forks and execs must not inherit the link and hold it open against Redis.
 
 #include "tiercache/redis/error.hpp"
 
 #include "redis/connection_impl.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -26,7 +27,10 @@
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <tuple>
 #include <utility>
 #include <variant>
@@ -44,6 +48,18 @@ constexpr std::size_t kGatherMin = 1024;
 
 bool cancelled(asio::cancellation_state state) {
   return state.cancelled() != asio::cancellation_type::none;
+}
+
+// Opens `socket` for `protocol` with SOCK_CLOEXEC set at creation (Asio has no option for it,
+// and setting it after socket() leaves a window in which another thread may fork).
+template <class Socket>
+error_code open_close_on_exec(Socket& socket, const typename Socket::protocol_type& protocol) {
+  const int fd = ::socket(protocol.family(), protocol.type() | SOCK_CLOEXEC, protocol.protocol());
+  if (fd < 0) return error_code(errno, asio::error::get_system_category());
+  error_code ec;
+  socket.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
+  return ec;
 }
 
 }  // namespace
@@ -144,8 +160,11 @@ asio::awaitable<error_code> Connection::Impl::connect() {
   error_code ec;
   if (!config_.unix_socket.empty()) {
     unix_.emplace(strand_);
-    std::tie(ec) = co_await unix_->async_connect(
-        asio::local::stream_protocol::endpoint(config_.unix_socket), use_tuple);
+    ec = open_close_on_exec(*unix_, asio::local::stream_protocol());
+    if (!ec) {
+      std::tie(ec) = co_await unix_->async_connect(
+          asio::local::stream_protocol::endpoint(config_.unix_socket), use_tuple);
+    }
     if (!ec) unix_->non_blocking(true, ec);  // write_now must never block the strand
     if (ec) ec = Errc::connect_failed;
     if (!ec) ec = co_await handshake(*unix_);
@@ -169,9 +188,17 @@ asio::awaitable<error_code> Connection::Impl::connect_tcp() {
     tcp_.emplace(strand_);
     socket = &*tcp_;
   }
-  auto [cec, endpoint] = co_await asio::async_connect(*socket, endpoints, use_tuple);
-  if (cec) co_return Errc::connect_failed;
+  // Each address in turn, as asio::async_connect would, on a socket opened close-on-exec.
+  error_code cec = asio::error::host_not_found;
   error_code ignored;
+  for (const auto& entry : endpoints) {
+    if (connect_timed_out_ || phase_ == Phase::stopped) break;
+    socket->close(ignored);
+    if ((cec = open_close_on_exec(*socket, entry.endpoint().protocol()))) continue;
+    std::tie(cec) = co_await socket->async_connect(entry.endpoint(), use_tuple);
+    if (!cec) break;
+  }
+  if (cec) co_return Errc::connect_failed;
   socket->set_option(asio::ip::tcp::no_delay(true), ignored);
   if (!config_.tls.enabled) {
     tcp_->non_blocking(true, ignored);  // write_now must never block the strand

@@ -1,5 +1,5 @@
 // Connection against a real redis-server: command paths, binary safety, large values,
-// cancellation, stop, and the link events.
+// cancellation, stop, the link events, and sockets a child process does not inherit.
 
 #include "tiercache/redis/connection.hpp"
 
@@ -11,11 +11,19 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <atomic>
+#include <cstring>
+#include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
+#include <string>
 
 namespace tiercache::redis {
 namespace {
@@ -26,6 +34,49 @@ using namespace std::chrono_literals;
 
 asio::awaitable<void> ping_into(Connection& conn, std::promise<Result<resp::Reply>>& done) {
   done.set_value(co_await conn.exec(command("PING")));
+}
+
+// This process's descriptors that are sockets connected to `server` (its TCP port, or its unix
+// socket).
+std::set<int> sockets_to(const test::RedisServer& server) {
+  std::set<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (peer.ss_family == AF_INET && server.port() != 0) {
+      sockaddr_in in{};
+      std::memcpy(&in, &peer, sizeof in);
+      if (ntohs(in.sin_port) == server.port()) out.insert(fd);
+    } else if (peer.ss_family == AF_UNIX && server.port() == 0) {
+      sockaddr_un un{};
+      std::memcpy(&un, &peer, sizeof un);
+      if (server.unix_socket_path() == un.sun_path) out.insert(fd);
+    }
+  }
+  return out;
+}
+
+// The sockets a Connection opened to `server` (those that were not there before it started),
+// once it answers: each must be close-on-exec.
+void expect_links_close_on_exec(const test::RedisServer& server, test::IoThreads& io) {
+  const std::set<int> before = sockets_to(server);
+  Config cfg = server.config();
+  cfg.request_timeout = 5000ms;
+  Connection conn(io.executor(), cfg);
+  conn.start();
+  auto r = exec_sync(conn, command("PING"));
+  ASSERT_TRUE(r) << r.error().message();
+  int links = 0;
+  for (const int fd : sockets_to(server)) {
+    if (before.contains(fd)) continue;
+    ++links;
+    const int flags = ::fcntl(fd, F_GETFD);
+    ASSERT_NE(flags, -1);
+    EXPECT_NE(flags & FD_CLOEXEC, 0) << "fd " << fd << " would leak into an exec'd child";
+  }
+  EXPECT_EQ(links, 1);
 }
 
 class ConnectionTest : public ::testing::Test {
@@ -71,6 +122,12 @@ TEST_F(ConnectionTest, WorksOverAUnixSocket) {
   auto r = exec_sync(conn, command("PING"));
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->str(), "PONG");
+}
+
+TEST_F(ConnectionTest, ItsSocketIsNotInheritedByAChildProcess) {
+  expect_links_close_on_exec(server_, io_);
+  test::RedisServer unix_server(test::RedisServer::Options{.unix_socket = true});
+  expect_links_close_on_exec(unix_server, io_);
 }
 
 TEST_F(ConnectionTest, KeysAndValuesAreBinarySafe) {
