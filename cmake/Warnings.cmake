@@ -15,3 +15,13 @@ if(TIERCACHE_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(tiercache_warnings INTERFACE -Wno-error=maybe-uninitialized
                                                       -Wno-error=mismatched-new-delete)
 endif()
+# g++ 12 at -O3 (the Release build: benchmarks and the README's run command) reports, after
+# inlining, "potential" null dereferences, overlapping memcpy and uninitialized strings: some 300
+# warnings a build, nearly all inside libstdc++ and Asio (std::shared_ptr, the scheduler,
+# basic_string's destructor), the rest in small inline accessors of ours as inlined into
+# coroutine bodies; none we looked at was real. The sanitizer build, which CI runs with -Werror,
+# keeps all three.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT TIERCACHE_SANITIZE)
+  target_compile_options(tiercache_warnings INTERFACE
+    $<$<CONFIG:Release>:-Wno-null-dereference -Wno-restrict -Wno-maybe-uninitialized>)
+endif()

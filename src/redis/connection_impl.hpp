@@ -28,7 +28,8 @@
 #include <vector>
 
 namespace tiercache::redis {
-class Connection::Impl : public std::enable_shared_from_this<Impl>, public detail::HandlerHolder {
+class Connection::Impl final : public std::enable_shared_from_this<Impl>,
+                               public detail::HandlerHolder {
  public:
   using Strand = asio::strand<asio::any_io_executor>;
   using Clock = std::chrono::steady_clock;
