@@ -1,8 +1,12 @@
 // The fleet lock: one loader per key across processes (single_flight.cpp, races 2 to 4).
 // SET <ns>:lock:v<N>:<key> <token> NX PX lock_ttl; released by a Lua compare-and-delete on the
-// token. A waiter reads the key after each failed SET NX (which makes its link track the key),
-// then sleeps on the key's Notice, set by the owner's write arriving as an invalidation push,
-// with a doubling backoff as the fallback; after lock_max_wait it loads without the lock.
+// token, which reads the lock with GETEX rather than GET: Redis tracks, for the caller's link,
+// the keys a script reads with read-only commands, so GET would make the owner's own DEL push an
+// invalidation back to it for a key nobody caches (GETEX with no option is a write command and
+// changes nothing; Redis 6.2+). A waiter reads the key after each failed SET NX (which makes its
+// link track the key), then sleeps on the key's Notice, set by the owner's write arriving as an
+// invalidation push, with a doubling backoff as the fallback; after lock_max_wait it loads without
+// the lock.
 
 #include "cache/cache_impl.hpp"
 
@@ -18,7 +22,7 @@ using std::chrono::milliseconds;
 
 const redis::Script& release_script() {
   static const redis::Script script(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GETEX', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 )lua");
   return script;

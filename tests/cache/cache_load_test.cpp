@@ -1,7 +1,7 @@
 // get_or_load: single flight in process and across processes (1,000 callers over two
-// instances, one loader run), stale-while-revalidate refreshing once and its window, fail-safe
-// when the loader throws and when Redis is killed, the hard and soft timeouts, and adaptive
-// loaders that choose their TTL or not to store.
+// instances, one loader run; no push for the fleet lock's release), stale-while-revalidate
+// refreshing once and its window, fail-safe when the loader throws and when Redis is killed, the
+// hard and soft timeouts, and adaptive loaders that choose their TTL or not to store.
 
 #include "tiercache/cache/cache.hpp"
 #include "tiercache/cache/error.hpp"
@@ -62,6 +62,22 @@ TEST_F(CacheLoadTest, AMissLoadsOnceThenHits) {
   ASSERT_TRUE(r && r->hit());
   EXPECT_EQ(r->value(), "loaded");
   EXPECT_EQ(calls_->load(), 1);
+}
+
+// The load's only invalidation push is the data key's, which the owner read (its miss) and then
+// wrote. Releasing the fleet lock reads the lock key without tracking it, so its DEL pushes
+// nothing back (with GET in the release script the owner was told of its own lock: 2 keys).
+TEST_F(CacheLoadTest, ReleasingTheFleetLockPushesNoInvalidationBack) {
+  auto cache = make();
+  // A first load creates the namespace's version key, which this link read: one push of its own.
+  ASSERT_TRUE(run(ex(), cache->get_or_load("first", test::counting(calls_, "loaded"))));
+  // A later round trip on the same link: a push sent before its reply has been handled by then.
+  (void)run(ex(), cache->get("another"));
+  const std::uint64_t before = cache->stats().invalidations_received;
+  auto r = run(ex(), cache->get_or_load("k", test::counting(calls_, "loaded")));
+  ASSERT_TRUE(r && r->hit());
+  (void)run(ex(), cache->get("another"));
+  EXPECT_EQ(cache->stats().invalidations_received - before, 1u);
 }
 
 TEST_F(CacheLoadTest, AThousandConcurrentMissesOverTwoInstancesRunTheLoaderOnce) {
