@@ -1,6 +1,6 @@
 // L1 micro-benchmark: ns per hit (1 and 2 threads), per miss, per put that evicts; then the
 // hit ratio of L1's policy against plain LRU at the same byte budget on replayed traces
-// (Caffeine's simulator/). Run: build/rel/bench/l1_bench  (see bench/README.md).
+// (Caffeine's simulator/). Run: build/release/bench/l1_bench  (see bench/README.md).
 // The bar (DESIGN.md): Caffeine, about 70 ns per hit at one thread on this 2-core machine.
 #include "tiercache/base/clock.hpp"
 #include "tiercache/cache/entry.hpp"

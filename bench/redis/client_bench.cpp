@@ -5,7 +5,7 @@
 // server's CPU time per operation during each side's run (/proc/<pid>/stat): where the server
 // is the limit, the side that costs it less per operation goes faster. Each case runs in four
 // rounds, the sides taking turns; every figure is the median of the four.
-// Run: build/rel/bench/client_bench [requests-per-case [links [case]]]   (see bench/README.md)
+// Run: build/release/bench/client_bench [requests-per-case [links [case]]]   (see bench/README.md)
 // `case` runs one case only, for profiling: e.g. GET/100/256 (op/size/in-flight).
 
 #include "tiercache/redis/client.hpp"
